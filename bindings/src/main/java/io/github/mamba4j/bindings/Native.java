@@ -1,0 +1,36 @@
+package io.github.mamba4j.bindings;
+
+import io.github.mamba4j.bindings.generated.Mamba4jH;
+import java.lang.foreign.MemorySegment;
+
+/** The one place where native status codes become exceptions. */
+final class Native {
+    private Native() {}
+
+    /** Throws {@link Mamba4jException} with the library's message when status is not OK. */
+    static void check(int status) {
+        if (status == Mamba4jH.MAMBA4J_OK()) return;
+        String message = Mamba4jH.mamba4j_last_error().reinterpret(Long.MAX_VALUE).getString(0);
+        throw new Mamba4jException(Status.of(status), message.isEmpty() ? "status " + status : message);
+    }
+
+    /**
+     * Checks that a segment can hold {@code elements} values of {@code dtype}, which the
+     * native side cannot see. A null segment or a negative count is left to the native
+     * checks, which name the argument.
+     */
+    static void requireCovers(MemorySegment segment, long elements, DType dtype, String name) {
+        if (segment == null || segment.equals(MemorySegment.NULL) || elements < 0) return;
+        if (!segment.isNative())
+            throw new IllegalArgumentException(name + " must be off-heap memory (Arena.allocate), not a heap array");
+        long need = Math.multiplyExact(elements, (long) dtype.bytes());
+        if (segment.byteSize() < need)
+            throw new IllegalArgumentException(name + " holds " + segment.byteSize() + " bytes but the shape needs "
+                    + need);
+    }
+
+    /** MemorySegment.NULL for a missing optional argument. */
+    static MemorySegment orNull(MemorySegment s) {
+        return s == null ? MemorySegment.NULL : s;
+    }
+}

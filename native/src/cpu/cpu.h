@@ -1,0 +1,40 @@
+// CPU backend internals: SIMD level selection and the worker threads.
+//
+// SIMD: every file under src/cpu/isa/ is compiled three times, with the flags of
+// each level, into the namespaces isa_scalar / isa_avx2 / isa_avx512 (CMakeLists.txt).
+// At run time select() returns the variant of the level in use: the widest the CPU and
+// OS support (cpuid + xgetbv through __builtin_cpu_supports), lowered by the
+// MAMBA4J_SIMD environment variable or mamba4j_cpu_set_simd. So one binary runs on
+// plain x86-64 (SSE2), on AVX2+FMA machines, and uses AVX-512 (F, BW, VL, DQ, BF16:
+// Zen 4, Sapphire Rapids and later) where present; other AVX-512 CPUs use AVX2.
+#pragma once
+#include "../common.h"
+
+#include <omp.h>
+
+namespace mamba4j::cpu {
+
+mamba4j_simd simd_supported();
+mamba4j_simd simd_in_use();
+int threads();
+
+template <class F>
+F select(F scalar, F avx2, F avx512) {
+    switch (simd_in_use()) {
+        case MAMBA4J_SIMD_AVX512: return avx512;
+        case MAMBA4J_SIMD_AVX2: return avx2;
+        default: return scalar;
+    }
+}
+
+}  // namespace mamba4j::cpu
+
+// Declares one function in each ISA namespace, for use with select():
+//   MAMBA4J_ISA_DECLARE(void, rms_row, (const float* x, int64_t n))
+//   auto f = cpu::select(isa_scalar::rms_row, isa_avx2::rms_row, isa_avx512::rms_row);
+#define MAMBA4J_ISA_DECLARE(ret, name, params)                   \
+    namespace mamba4j::cpu::isa_scalar { ret name params; }      \
+    namespace mamba4j::cpu::isa_avx2 { ret name params; }        \
+    namespace mamba4j::cpu::isa_avx512 { ret name params; }
+#define MAMBA4J_ISA_SELECT(name) \
+    ::mamba4j::cpu::select(&::mamba4j::cpu::isa_scalar::name, &::mamba4j::cpu::isa_avx2::name, &::mamba4j::cpu::isa_avx512::name)
