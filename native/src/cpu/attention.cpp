@@ -5,9 +5,10 @@
 // 2. Query t of row b sits at p = start_pos[b] + t and sees cache positions 0..p:
 //      score_j = scale · q[b,t,h]·K[s,j,h/G],  out[b,t,h] = Σ_j softmax(score)_j · V[s,j,h/G]
 // attention_reference: the two passes over the full score row (max, then exp/sum/Σ pV),
-// in double. attention_flash: query blocks × key tiles with the online softmax
-// (isa/attention_isa.cpp), never an L×L matrix; the G query heads of a KV head are
-// processed together so each key tile is read once for all of them. Decode (L == 1)
+// in double. FLASH: attention_prefill runs query blocks × key tiles with the online
+// softmax (isa/attention_isa.cpp), never an L×L matrix; the G query heads of a KV head
+// are processed together so each key tile is read once for all of them.
+// attention_decode (L == 1) reads the cache in address order for all heads at once,
 // splits long caches into key ranges across threads and combines the partial
 // (max m, sum l, unnormalised acc) of each range:
 //      M = max_i m_i,  out = Σ_i e^{m_i − M} acc_i / Σ_i e^{m_i − M} l_i
@@ -93,8 +94,8 @@ void attention_reference(const mamba4j_attention_args& a, const Shape& s) {
             }
 }
 
-// One unit of flash work: query tokens [t0, t1) of row b, the G heads of KV head kvh,
-// against keys [k0, k1). part >= 0: a key range of a split decode, written to partials.
+// One unit of flash work: query tokens [t0, t1) of row b, the G heads of KV head kvh
+// (decode: all heads), against keys [k0, k1). part >= 0: a key range of a split decode.
 struct Item {
     int64_t b, kvh, t0, t1, k0, k1, part;
 };
@@ -105,7 +106,7 @@ struct Rows {
     std::vector<int64_t> pos;
     Rows(int64_t max_rows, int64_t d)
         : q(size_t(max_rows * d)), m(size_t(max_rows)), l(size_t(max_rows)), acc(size_t(max_rows * d)),
-          scratch(size_t(d * kKeyTile + kKeyTile)), pos(size_t(max_rows)) {}
+          scratch(size_t((d + 2) * kKeyTile)), pos(size_t(max_rows)) {}
 };
 
 // Runs one item: gathers its query rows (row r = (t − t0)·G + g, scaled), runs the key
@@ -130,86 +131,104 @@ void run_item(const mamba4j_attention_args& a, const Shape& s, const Item& it, R
            rows.acc.data(), rows.scratch.data());
 }
 
-void attention_flash(const mamba4j_attention_args& a, const Shape& s) {
-    auto kernel = MAMBA4J_ISA_SELECT(flash_rows_f32);
+// Decode (L == 1): one query token per row b, all Hq heads as rows h = kvh·G + g. An
+// item is a key range of one row b; it walks its keys in chunks of kDecodeChunk and, for
+// each chunk, every KV head in turn, so the cache [T, Hkv, d] is read in address order
+// (a chunk stays in L2 across the heads; no page is visited twice). A long cache is cut
+// into several ranges (multiples of the tile) so that every thread has work, and the
+// partial (m, l, acc) of the ranges are combined at the end.
+constexpr int64_t kDecodeChunk = 256;
+
+void attention_decode(const mamba4j_attention_args& a, const Shape& s, decltype(&isa_scalar::flash_rows_f32) kernel) {
+    const int nthreads = threads();
+    const float* q = static_cast<const float*>(a.q);
+    float* out = static_cast<float*>(a.out);
+    std::vector<Item> items;
+    const int64_t want = std::max<int64_t>(1, (4 * nthreads + s.B - 1) / s.B);
+    int64_t parts = 0;
+    for (int64_t b = 0; b < s.B; b++) {
+        const int64_t keys = start_of(a, b) + 1;
+        const int64_t tiles = (keys + kKeyTile - 1) / kKeyTile;
+        const int64_t split = std::min(want, std::max<int64_t>(1, keys / 1024));
+        const int64_t per = (tiles + split - 1) / split * kKeyTile;
+        for (int64_t k0 = 0; k0 < keys; k0 += per)
+            items.push_back({b, 0, 0, 1, k0, std::min(keys, k0 + per), split > 1 ? parts++ : -1});
+    }
+    // partials [parts, Hq, d + 2]: acc, then m and l
+    std::vector<float> partials(size_t(parts * s.Hq * (s.d + 2)));
+#pragma omp parallel num_threads(nthreads) if (items.size() > 1)
+    {
+        Rows rows(s.Hq, s.d);
+#pragma omp for schedule(dynamic, 1)
+        for (size_t i = 0; i < items.size(); i++) {
+            const Item& it = items[i];
+            const int64_t slot_base = cache_at(s, slot_of(a, it.b), 0);
+            for (int64_t h = 0; h < s.Hq; h++) {
+                const float* qh = q + it.b * a.q_stride_b + h * s.d;
+                for (int64_t c = 0; c < s.d; c++) rows.q[size_t(h * s.d + c)] = qh[c] * s.scale;
+                rows.pos[size_t(h)] = start_of(a, it.b);
+            }
+            std::fill_n(rows.m.begin(), s.Hq, -INFINITY);
+            std::fill_n(rows.l.begin(), s.Hq, 0.0f);
+            std::fill_n(rows.acc.begin(), s.Hq * s.d, 0.0f);
+            for (int64_t c0 = it.k0; c0 < it.k1; c0 += kDecodeChunk)
+                for (int64_t kvh = 0; kvh < s.Hkv; kvh++) {
+                    const int64_t r0 = kvh * s.G, base = slot_base + kvh * s.d;
+                    kernel(rows.q.data() + r0 * s.d, rows.pos.data() + r0, s.G, s.d,
+                           static_cast<const float*>(a.k_cache) + base, static_cast<const float*>(a.v_cache) + base,
+                           s.Hkv * s.d, c0, std::min(it.k1, c0 + kDecodeChunk), rows.m.data() + r0, rows.l.data() + r0,
+                           rows.acc.data() + r0 * s.d, rows.scratch.data());
+                }
+            for (int64_t h = 0; h < s.Hq; h++) {
+                const float* acc = rows.acc.data() + h * s.d;
+                if (it.part < 0) {
+                    float* o = out + it.b * a.out_stride_b + h * s.d;
+                    const float inv = 1.0f / rows.l[size_t(h)];
+                    for (int64_t c = 0; c < s.d; c++) o[c] = acc[c] * inv;
+                } else {
+                    float* dst = partials.data() + (it.part * s.Hq + h) * (s.d + 2);
+                    std::memcpy(dst, acc, size_t(s.d) * sizeof(float));
+                    dst[s.d] = rows.m[size_t(h)];
+                    dst[s.d + 1] = rows.l[size_t(h)];
+                }
+            }
+        }
+    }
+    if (parts == 0) return;
+    // Combine the key ranges of each row b (its items are consecutive), per head:
+    //   M = max_i m_i,  out = Σ_i e^{m_i − M} acc_i / Σ_i e^{m_i − M} l_i
+    for (size_t first = 0; first < items.size();) {
+        size_t end = first + 1;
+        while (end < items.size() && items[end].b == items[first].b) end++;
+        if (items[first].part >= 0)
+            for (int64_t h = 0; h < s.Hq; h++) {
+                float M = -INFINITY;
+                for (size_t i = first; i < end; i++)
+                    M = std::max(M, partials[size_t((items[i].part * s.Hq + h) * (s.d + 2) + s.d)]);
+                float* o = out + items[first].b * a.out_stride_b + h * s.d;
+                double l = 0;
+                for (int64_t c = 0; c < s.d; c++) o[c] = 0.0f;
+                for (size_t i = first; i < end; i++) {
+                    const float* src = partials.data() + (items[i].part * s.Hq + h) * (s.d + 2);
+                    const float w = std::exp(src[s.d] - M);
+                    l += double(w) * src[s.d + 1];
+                    for (int64_t c = 0; c < s.d; c++) o[c] += w * src[c];
+                }
+                const float inv = float(1.0 / l);
+                for (int64_t c = 0; c < s.d; c++) o[c] *= inv;
+            }
+        first = end;
+    }
+}
+
+// Prefill (L > 1): an item is a block of Bq query tokens × the G heads of one KV head
+// (about 64 rows), against all the keys it may see; heaviest (latest) blocks first so the
+// dynamic schedule ends balanced under the causal mask.
+void attention_prefill(const mamba4j_attention_args& a, const Shape& s, decltype(&isa_scalar::flash_rows_f32) kernel) {
     const int nthreads = threads();
     float* out = static_cast<float*>(a.out);
     std::vector<Item> items;
-    int64_t max_rows;
-
-    if (s.L == 1) {
-        // Decode: one query token, the G heads of a KV head as G rows. A long cache is cut
-        // into key ranges (multiples of the tile) so that all threads have work.
-        max_rows = s.G;
-        const int64_t want = std::max<int64_t>(1, (4 * nthreads + s.B * s.Hkv - 1) / (s.B * s.Hkv));
-        int64_t parts = 0;
-        for (int64_t b = 0; b < s.B; b++) {
-            const int64_t keys = start_of(a, b) + 1;
-            const int64_t tiles = (keys + kKeyTile - 1) / kKeyTile;
-            const int64_t split = std::min(want, std::max<int64_t>(1, keys / 512));
-            const int64_t per = (tiles + split - 1) / split * kKeyTile;
-            for (int64_t kvh = 0; kvh < s.Hkv; kvh++)
-                for (int64_t k0 = 0; k0 < keys; k0 += per)
-                    items.push_back({b, kvh, 0, 1, k0, std::min(keys, k0 + per), split > 1 ? parts++ : -1});
-        }
-        // partials [parts, G, d + 2]: acc, then m and l
-        std::vector<float> partials(size_t(parts * s.G * (s.d + 2)));
-#pragma omp parallel num_threads(nthreads)
-        {
-            Rows rows(max_rows, s.d);
-#pragma omp for schedule(dynamic, 1)
-            for (size_t i = 0; i < items.size(); i++) {
-                const Item& it = items[i];
-                run_item(a, s, it, rows, kernel);
-                for (int64_t g = 0; g < s.G; g++) {
-                    const float* acc = rows.acc.data() + g * s.d;
-                    if (it.part < 0) {
-                        float* o = out + it.b * a.out_stride_b + (it.kvh * s.G + g) * s.d;
-                        const float inv = 1.0f / rows.l[size_t(g)];
-                        for (int64_t c = 0; c < s.d; c++) o[c] = acc[c] * inv;
-                    } else {
-                        float* dst = partials.data() + (it.part * s.G + g) * (s.d + 2);
-                        std::memcpy(dst, acc, size_t(s.d) * sizeof(float));
-                        dst[s.d] = rows.m[size_t(g)];
-                        dst[s.d + 1] = rows.l[size_t(g)];
-                    }
-                }
-            }
-        }
-        if (parts == 0) return;
-        // Combine the key ranges of each (b, kvh): items of one (b, kvh) are consecutive.
-        std::vector<size_t> first;
-        for (size_t i = 0; i < items.size(); i++)
-            if (items[i].part >= 0 && (i == 0 || items[i - 1].b != items[i].b || items[i - 1].kvh != items[i].kvh))
-                first.push_back(i);
-#pragma omp parallel for num_threads(nthreads) schedule(static) if (first.size() > 1)
-        for (size_t f = 0; f < first.size(); f++) {
-            const Item& head = items[first[f]];
-            size_t end = first[f];
-            while (end < items.size() && items[end].b == head.b && items[end].kvh == head.kvh) end++;
-            for (int64_t g = 0; g < s.G; g++) {
-                float M = -INFINITY;
-                for (size_t i = first[f]; i < end; i++)
-                    M = std::max(M, partials[size_t((items[i].part * s.G + g) * (s.d + 2) + s.d)]);
-                float* o = out + head.b * a.out_stride_b + (head.kvh * s.G + g) * s.d;
-                double l = 0;
-                std::vector<double> acc(size_t(s.d), 0.0);
-                for (size_t i = first[f]; i < end; i++) {
-                    const float* src = partials.data() + (items[i].part * s.G + g) * (s.d + 2);
-                    const double w = std::exp(double(src[s.d]) - M);
-                    l += w * src[s.d + 1];
-                    for (int64_t c = 0; c < s.d; c++) acc[size_t(c)] += w * src[c];
-                }
-                for (int64_t c = 0; c < s.d; c++) o[c] = float(acc[size_t(c)] / l);
-            }
-        }
-        return;
-    }
-
-    // Prefill: blocks of about 64 query rows (Bq tokens × G heads), heaviest (latest) first
-    // so the dynamic schedule ends balanced under the causal mask.
-    const int64_t Bq = std::max<int64_t>(1, 64 / s.G);
-    max_rows = Bq * s.G;
+    const int64_t Bq = std::max<int64_t>(1, 64 / s.G), max_rows = Bq * s.G;
     for (int64_t t0 = ((s.L - 1) / Bq) * Bq; t0 >= 0; t0 -= Bq)
         for (int64_t b = 0; b < s.B; b++)
             for (int64_t kvh = 0; kvh < s.Hkv; kvh++)
@@ -242,7 +261,8 @@ void attention(const mamba4j_attention_args& a) {
     const Shape s(a);
     write_cache(a, s);
     if (a.algo == MAMBA4J_ALGO_REFERENCE) attention_reference(a, s);
-    else attention_flash(a, s);
+    else if (s.L == 1) attention_decode(a, s, MAMBA4J_ISA_SELECT(flash_rows_f32));
+    else attention_prefill(a, s, MAMBA4J_ISA_SELECT(flash_rows_f32));
 }
 
 }  // namespace mamba4j::cpu
