@@ -215,6 +215,13 @@ void flash_rows_f32(const float* q, const int64_t* pos, int64_t M, int64_t d, co
     if (last + 1 < k1) k1 = last + 1;
     for (int64_t j0 = k0; j0 < k1; j0 += kTile) {
         const int64_t nk = k1 - j0 < kTile ? k1 - j0 : kTile;
+        // ask for the next tile's keys and values now: decode streams them from memory
+        const int64_t next = k1 - (j0 + kTile) < kTile ? k1 - (j0 + kTile) : kTile;
+        for (int64_t jj = 0; jj < next; jj++)
+            for (int64_t c = 0; c < d; c += 16) {
+                __builtin_prefetch(K + (j0 + kTile + jj) * kv_row + c);
+                __builtin_prefetch(V + (j0 + kTile + jj) * kv_row + c);
+            }
         transpose_tile(K, kv_row, j0, nk, d, kt);
         const float* vt = V + j0 * kv_row;
         // the rows that see this tile, kRows at a time
