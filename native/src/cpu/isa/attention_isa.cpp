@@ -36,22 +36,33 @@ constexpr int kRows = 1;
 typedef float v16 __attribute__((vector_size(64)));
 typedef int32_t v16i __attribute__((vector_size(64)));
 
-inline v16 splat(float f) { return v16{} + f; }
+// all lanes f (written out: "v16{} + f" would add 0 to f, one more instruction per use)
+inline v16 splat(float f) { return v16{f, f, f, f, f, f, f, f, f, f, f, f, f, f, f, f}; }
 inline v16 ld(const float* p) {
     v16 v;
     std::memcpy(&v, p, sizeof v);
     return v;
 }
 inline void st(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
+// Horizontal max / sum: four halving steps, each lane pairing with lane ^ 8, ^ 4, ^ 2, ^ 1.
+constexpr v16i kSwap8 = {8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7};
+constexpr v16i kSwap4 = {4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11};
+constexpr v16i kSwap2 = {2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13};
+constexpr v16i kSwap1 = {1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14};
+inline v16 vmax(v16 a, v16 b) { return a > b ? a : b; }
 inline float hmax(v16 v) {
-    float m = v[0];
-    for (int i = 1; i < 16; i++) m = v[i] > m ? v[i] : m;
-    return m;
+    v = vmax(v, __builtin_shuffle(v, kSwap8));
+    v = vmax(v, __builtin_shuffle(v, kSwap4));
+    v = vmax(v, __builtin_shuffle(v, kSwap2));
+    v = vmax(v, __builtin_shuffle(v, kSwap1));
+    return v[0];
 }
 inline float hsum(v16 v) {
-    float s = 0.0f;
-    for (int i = 0; i < 16; i++) s += v[i];
-    return s;
+    v += __builtin_shuffle(v, kSwap8);
+    v += __builtin_shuffle(v, kSwap4);
+    v += __builtin_shuffle(v, kSwap2);
+    v += __builtin_shuffle(v, kSwap1);
+    return v[0];
 }
 
 // exp(x) for x <= 0 (softmax arguments), relative error ~2 ulp: x = n·ln2 + r with
