@@ -239,6 +239,15 @@ int main() {
     against_reference(Problem(3, 1, 8, 1, 128, {63, 64, 1500}));
     against_reference(Problem(2, 1, 8, 2, 64, {9000, 8200}));               // >= 8192 keys
     against_reference(Problem(1, 1, 2, 2, 80, {8500}), MAMBA4J_ALGO_AUTO);
+    // how a cache is split depends on the thread count: rows that split next to rows that
+    // don't, under 1, 2 and 3 threads
+    int32_t threads = 0;
+    mamba4j_cpu_threads(&threads);
+    for (int32_t n : {1, 2, 3}) {
+        mamba4j_cpu_set_threads(n);
+        against_reference(Problem(3, 1, 6, 2, 64, {100, 5000, 2100}, {2, 0, 1}));
+    }
+    mamba4j_cpu_set_threads(threads);
     // a long prefill: L 2048 (32 key tiles), after an existing cache of 100
     against_reference(Problem(1, 2048, 2, 1, 64, {100}));
 
