@@ -21,12 +21,20 @@ void conv1d_block_f32(const float* x, int64_t x_stride_t, int64_t L, int64_t C, 
             rows[size_t(k)] = s >= 0 ? x + s * x_stride_t : state ? state + (K - 1 + s) * C : zeros.data();
         }
         float* yt = y + t * y_stride_t;
-        const float* const* r = rows.data();
+        // tap by tap over the block (an L1-resident row), then the activation
+        const float* w0 = wT;
+        const float* r0 = rows[0];
 #pragma omp simd
-        for (int64_t c = c0; c < c1; c++) {
-            float acc = bias ? bias[c] : 0.0f;
-            for (int64_t k = 0; k < K; k++) acc += wT[k * C + c] * r[k][c];
-            yt[c] = silu ? silu_approx(acc) : acc;
+        for (int64_t c = c0; c < c1; c++) yt[c] = (bias ? bias[c] : 0.0f) + w0[c] * r0[c];
+        for (int64_t k = 1; k < K; k++) {
+            const float* wk = wT + k * C;
+            const float* rk = rows[size_t(k)];
+#pragma omp simd
+            for (int64_t c = c0; c < c1; c++) yt[c] += wk[c] * rk[c];
+        }
+        if (silu) {
+#pragma omp simd
+            for (int64_t c = c0; c < c1; c++) yt[c] = silu_approx(yt[c]);
         }
     }
     if (state == nullptr || K == 1) return;

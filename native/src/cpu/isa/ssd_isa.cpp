@@ -35,21 +35,23 @@ float delta_of(const mamba4j_ssd_args& a, float raw, int64_t h) {
 
 // Out[M, Nc] = A[M, K] · Bm[K, Nc], all row-major (leading dims lda, ldb, ldc), M a
 // multiple of MR and Nc of NR (callers pad). Register tile MR × NR.
+//   trans_a: A is stored transposed, as [K, M] (A[i, k] at A[k · lda + i]).
 //   lower_k: A is lower triangular by blocks: row block i0 reads only k < i0 + MR.
 //   lower_n: only columns up to the row block's diagonal are needed: the tiles right of
 //            it are skipped (left unwritten).
 void gemm_f32(int64_t M, int64_t Nc, int64_t K, const float* A, int64_t lda, const float* Bm, int64_t ldb,
-              float* Out, int64_t ldc, bool lower_k, bool lower_n) {
+              float* Out, int64_t ldc, bool lower_k, bool lower_n, bool trans_a = false) {
     for (int64_t i0 = 0; i0 < M; i0 += MR) {
         const int64_t kend = lower_k ? std::min(K, i0 + MR) : K;
         const int64_t jend = lower_n ? std::min(Nc, round_up(i0 + MR, NR)) : Nc;
-        const float* a0 = A + i0 * lda;
+        const float* a0 = trans_a ? A + i0 : A + i0 * lda;
+        const int64_t a_row = trans_a ? 1 : lda, a_k = trans_a ? lda : 1;
         for (int64_t j0 = 0; j0 < jend; j0 += NR) {
             float acc[MR][NR] = {};
             for (int64_t k = 0; k < kend; k++) {
                 const float* brow = Bm + k * ldb + j0;
                 for (int64_t r = 0; r < MR; r++) {
-                    const float av = a0[r * lda + k];
+                    const float av = a0[r * a_row + k * a_k];
 #pragma omp simd
                     for (int64_t jj = 0; jj < NR; jj++) acc[r][jj] += av * brow[jj];
                 }
@@ -104,7 +106,7 @@ void ssd_chunk_intra_f32(const SsdWindow& w, int64_t b, int64_t c, int64_t g) {
     float* CB = scratch(s_CB, qp * qp);   // C·Bᵀ [qp, qp], lower triangle
     float* M = scratch(s_M, qp * qp);     // (C·Bᵀ ∘ Lmask)·diag(Δ) [qp, qp]
     float* X = scratch(s_X, qp * Pp);     // x of the head [qp, Pp]
-    float* XwT = scratch(s_XwT, Pp * qp); // (decay-to-end · Δ · x)ᵀ [Pp, qp]
+    float* Xw = scratch(s_XwT, qp * Pp);  // decay-to-end · Δ · x [qp, Pp]
     float* Y = scratch(s_Y, qp * Pp);     // intra-chunk output [qp, Pp]
     float* S = scratch(s_S, Pp * Np);     // chunk end state [Pp, Np]
     float* delta = scratch(s_delta, qp);
@@ -142,8 +144,9 @@ void ssd_chunk_intra_f32(const SsdWindow& w, int64_t b, int64_t c, int64_t g) {
             const float ci = cum_at(i);
             float* Mi = M + i * qp;
             const float* CBi = CB + i * qp;
+            const int64_t jend = std::min(qp, (i / MR + 1) * MR);  // the k reach of gemm row block i / MR
 #pragma omp simd
-            for (int64_t j = 0; j < qp; j++) {
+            for (int64_t j = 0; j < jend; j++) {
                 float e = ci - (j < q ? cum[j] : cum_end);
                 e = e < 0.0f ? e : 0.0f;  // a decay never exceeds 1, whatever the rounding
                 Mi[j] = j <= i ? CBi[j] * exp_approx(e) * delta[j] : 0.0f;
@@ -157,14 +160,15 @@ void ssd_chunk_intra_f32(const SsdWindow& w, int64_t b, int64_t c, int64_t g) {
         for (int64_t i = 0; i < q; i++)
             for (int64_t p = 0; p < P; p++) ydst[i * a.y_stride_t + p] = Y[i * Pp + p];
 
-        // (2) the chunk's own end state: S = Σ_j exp(cum_end − cum_j) · Δ_j · x_j ⊗ B_j = XwTᵀ... as [P, N]
+        // (2) the chunk's own end state: S = Σ_j exp(cum_end − cum_j) · Δ_j · x_j ⊗ B_j = Xwᵀ · B  [P, N]
         for (int64_t j = 0; j < qp; j++) {
             float e = cum_end - cum_at(j);
             e = e < 0.0f ? e : 0.0f;
             const float wj = exp_approx(e) * delta[j];
-            for (int64_t p = 0; p < Pp; p++) XwT[p * qp + j] = wj * X[j * Pp + p];
+#pragma omp simd
+            for (int64_t p = 0; p < Pp; p++) Xw[j * Pp + p] = wj * X[j * Pp + p];
         }
-        gemm_f32(Pp, Np, qp, XwT, qp, Bc, Np, S, Np, false, false);
+        gemm_f32(Pp, Np, qp, Xw, Pp, Bc, Np, S, Np, false, false, true);
         float* dst = w.chunk_state + ((b * w.chunks + c) * H + h) * P * N;
         for (int64_t p = 0; p < P; p++)
             for (int64_t n = 0; n < N; n++) dst[p * N + n] = S[p * Np + n];
