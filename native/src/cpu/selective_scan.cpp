@@ -67,7 +67,8 @@ static void selective_scan_fast(const mamba4j_selective_scan_args& a) {
     for (int64_t e = 0; e < E; e++)
         for (int64_t n = 0; n < N; n++) AT[size_t(n * E + e)] = -std::exp(a.A_log[e * N + n]);
     auto block_kernel = MAMBA4J_ISA_SELECT(selective_scan_block_f32);
-    const int64_t block = 64, blocks = (E + block - 1) / block, tasks = a.batch * blocks;
+    // blocks of 256 channels: their states (256·N floats) stay in L1 while the tokens stream by
+    const int64_t block = 256, blocks = (E + block - 1) / block, tasks = a.batch * blocks;
 #pragma omp parallel for num_threads(threads()) schedule(dynamic, 1) if (a.batch * a.seqlen * E * N > 65536)
     for (int64_t task = 0; task < tasks; task++) {
         int64_t b = task / blocks, e0 = (task % blocks) * block, e1 = std::min(E, e0 + block);
