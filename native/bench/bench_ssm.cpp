@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <utility>
 #include <random>
 #include <string>
 #include <vector>
@@ -35,20 +36,43 @@ std::vector<float> random(size_t n, float lo, float hi, uint64_t seed) {
     return v;
 }
 
-// Median wall time of fn in ms: one warm-up, then g_reps runs (fewer when a run is slow).
+double wall_ms(const std::function<void()>& fn) {
+    auto t0 = std::chrono::steady_clock::now();
+    fn();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double median(std::vector<double> t) {
+    std::sort(t.begin(), t.end());
+    return t[t.size() / 2];
+}
+
+// Median wall time of fn in ms: one warm-up, then g_reps runs (at least 3, fewer than
+// g_reps once 3 s are spent).
 double median_ms(const std::function<void()>& fn) {
     fn();
     std::vector<double> t;
     double total = 0;
     for (int i = 0; i < g_reps && (i < 3 || total < 3000); i++) {
-        auto t0 = std::chrono::steady_clock::now();
-        fn();
-        double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-        t.push_back(ms);
-        total += ms;
+        t.push_back(wall_ms(fn));
+        total += t.back();
     }
-    std::sort(t.begin(), t.end());
-    return t[t.size() / 2];
+    return median(t);
+}
+
+// Two versions timed alternately (each after one warm-up), so a noisy machine slows both
+// alike; returns both medians.
+std::pair<double, double> median_ms_pair(const std::function<void()>& f, const std::function<void()>& g) {
+    f();
+    g();
+    std::vector<double> tf, tg;
+    double total = 0;
+    for (int i = 0; i < g_reps && (i < 3 || total < 6000); i++) {
+        tf.push_back(wall_ms(f));
+        tg.push_back(wall_ms(g));
+        total += tf.back() + tg.back();
+    }
+    return {median(tf), median(tg)};
 }
 
 void line(const char* kernel, const std::string& shape, double ms, double rate, const char* unit,
@@ -144,7 +168,7 @@ struct SsdBench {
         state = random(size_t(B * H * P * N), -1, 1, 9);
         y.resize(x.size());
     }
-    double run(mamba4j_algo algo) {
+    mamba4j_ssd_args args(mamba4j_algo algo) {
         mamba4j_ssd_args a{};
         a.batch = B;
         a.seqlen = L;
@@ -171,6 +195,10 @@ struct SsdBench {
         a.dt_bias = dt_bias.data();
         a.ssm_state = state.data();
         a.algo = algo;
+        return a;
+    }
+    double run(mamba4j_algo algo) {
+        mamba4j_ssd_args a = args(algo);
         return median_ms([&] { check(mamba4j_ssd(g_ctx, &a), "ssd"); });
     }
     std::string shape() const {
@@ -185,8 +213,9 @@ void bench_ssd_prefill(int64_t L, int64_t G, int64_t Q) {
     SsdBench s(1, L, 24, 64, G, 128, Q);
     // recurrence-equivalent work: 4·P·N flops per token and head (update + output)
     const double flops = 4.0 * double(s.B * s.L * s.H * s.P * s.N);
-    double rec = s.run(MAMBA4J_ALGO_RECURRENT);
-    double chk = s.run(MAMBA4J_ALGO_CHUNKED);
+    mamba4j_ssd_args rec_args = s.args(MAMBA4J_ALGO_RECURRENT), chk_args = s.args(MAMBA4J_ALGO_CHUNKED);
+    auto [rec, chk] = median_ms_pair([&] { check(mamba4j_ssd(g_ctx, &rec_args), "ssd recurrent"); },
+                                     [&] { check(mamba4j_ssd(g_ctx, &chk_args), "ssd chunked"); });
     line("ssd recurrent", s.shape(), rec, flops / rec / 1e6, "GFLOP/s");
     char ratio[96];
     std::snprintf(ratio, sizeof ratio, "chunked/recurrent speedup %.2fx", rec / chk);
