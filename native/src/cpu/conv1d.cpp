@@ -58,7 +58,9 @@ static void conv1d_fast(const mamba4j_conv1d_args& a) {
     const int64_t blocks = (C + block - 1) / block, tasks = a.batch * blocks;
     const float* x = static_cast<const float*>(a.x);
     float* y = static_cast<float*>(a.y);
-#pragma omp parallel for num_threads(threads()) schedule(dynamic, 1) if (a.batch * L * C > 16384)
+    // Threads only for work worth a few hundred µs: a parallel region costs a scheduler
+    // wake-up, which on a busy machine is far more than a decode step's work.
+#pragma omp parallel for num_threads(threads()) schedule(dynamic, 1) if (a.batch * L * C * K > (int64_t(1) << 20))
     for (int64_t task = 0; task < tasks; task++) {
         int64_t b = task / blocks, c0 = (task % blocks) * block, c1 = std::min(C, c0 + block);
         block_kernel(x + b * a.x_stride_b, a.x_stride_t, L, C, K, wT.data(), a.bias ? bias.data() : nullptr,
