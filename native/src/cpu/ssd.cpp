@@ -36,6 +36,7 @@ namespace mamba4j::cpu {
 namespace {
 
 constexpr int64_t kDefaultChunk = 256;    // chunk_size == 0
+constexpr int64_t kWindowBytes = int64_t(16) << 20;  // chunk states held at once (L3-sized)
 constexpr int64_t kAutoChunkedFrom = 32;  // AUTO: chunked from this many tokens on (measured: equal at 16)
 
 float* state_of(const mamba4j_ssd_args& a, int64_t b) {
@@ -120,14 +121,13 @@ void ssd_recurrent(const mamba4j_ssd_args& a) {
 }
 
 // The chunked algorithm, over windows of chunks so the chunk states stay bounded in
-// memory (about 64 MiB); the running state carries from one window to the next.
+// memory (kWindowBytes); the running state carries from one window to the next.
 void ssd_chunked(const mamba4j_ssd_args& a) {
     const int64_t L = a.seqlen, B = a.batch, H = a.heads, P = a.head_dim, N = a.state, G = a.groups;
     const int64_t Q = std::min(a.chunk_size > 0 ? a.chunk_size : kDefaultChunk, L);
     const int64_t total_chunks = (L + Q - 1) / Q;
     const int64_t per_chunk_bytes = B * H * P * N * 4;
-    const int64_t window = std::clamp<int64_t>((int64_t(64) << 20) / std::max<int64_t>(per_chunk_bytes, 1), 1,
-                                               total_chunks);
+    const int64_t window = std::clamp<int64_t>(kWindowBytes / std::max<int64_t>(per_chunk_bytes, 1), 1, total_chunks);
     std::vector<float> chunk_state(size_t(B * window * H * P * N)), chunk_decay(size_t(B * window * H)),
         cum(size_t(B * H * window * Q));
     // the state entering the current window, per (b, h) [P, N]
