@@ -15,6 +15,7 @@
 // cpu/matmul.cpp).
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 #if defined(__SSE2__) || defined(__AVX2__) || defined(__AVX512F__)
@@ -38,7 +39,7 @@ inline float w_at(const uint16_t* w, int64_t i) { return bf16_f32(w[i]); }
 struct V {
     using T = __m512;
     static constexpr int W = 16;
-    static constexpr int MR = 4, NR = 4, NR1 = 4;  // prefill tile, matvec rows per step
+    static constexpr int MR = 4, NR = 4, NR1 = 8;  // prefill tile; matvec streams
     static T zero() { return _mm512_setzero_ps(); }
     static T load(const float* p) { return _mm512_loadu_ps(p); }
     static T load_w(const float* p) { return _mm512_loadu_ps(p); }
@@ -102,20 +103,22 @@ struct V {  // no SIMD at all (not x86-64): one lane
 };
 #endif
 
-// One tile: rows i < MR_ of x against rows j < NR_ of W, written to y (see top).
+// One tile: x rows i < MR_ (x + i·x_stride) against W rows j < NR_ (w + j·w_step), over
+// kb columns: y[i·y_stride + j·j_step] = Σ + bias[j·j_step] (bias may be null)
+// + (add_to_y ? old y : 0).
 template <int MR_, int NR_, class WT>
-inline void tile(const float* x, int64_t x_stride, const WT* w, int64_t k, const float* bias, float* y,
-                 int64_t y_stride, bool accumulate) {
+inline void tile(const float* x, int64_t x_stride, const WT* w, int64_t w_step, int64_t kb, const float* bias,
+                 float* y, int64_t y_stride, int64_t j_step, bool add_to_y) {
     typename V::T acc[MR_][NR_];
 #pragma GCC unroll 8
     for (int i = 0; i < MR_; i++)
 #pragma GCC unroll 8
         for (int j = 0; j < NR_; j++) acc[i][j] = V::zero();
     int64_t kk = 0;
-    for (; kk + V::W <= k; kk += V::W) {
+    for (; kk + V::W <= kb; kk += V::W) {
         typename V::T wv[NR_];
 #pragma GCC unroll 8
-        for (int j = 0; j < NR_; j++) wv[j] = V::load_w(w + j * k + kk);
+        for (int j = 0; j < NR_; j++) wv[j] = V::load_w(w + j * w_step + kk);
 #pragma GCC unroll 8
         for (int i = 0; i < MR_; i++) {
             typename V::T xv = V::load(x + i * x_stride + kk);
@@ -128,20 +131,21 @@ inline void tile(const float* x, int64_t x_stride, const WT* w, int64_t k, const
     for (int i = 0; i < MR_; i++)
 #pragma GCC unroll 8
         for (int j = 0; j < NR_; j++) s[i][j] = V::sum(acc[i][j]);
-    for (; kk < k; kk++)
+    for (; kk < kb; kk++)
         for (int i = 0; i < MR_; i++)
-            for (int j = 0; j < NR_; j++) s[i][j] += x[i * x_stride + kk] * w_at(w, j * k + kk);
+            for (int j = 0; j < NR_; j++) s[i][j] += x[i * x_stride + kk] * w_at(w, j * w_step + kk);
     for (int i = 0; i < MR_; i++)
         for (int j = 0; j < NR_; j++) {
-            float v = s[i][j] + (bias ? bias[j] : 0.0f);
-            if (accumulate) v += y[i * y_stride + j];
-            y[i * y_stride + j] = v;
+            float& out = y[i * y_stride + j * j_step];
+            float v = s[i][j] + (bias ? bias[j * j_step] : 0.0f);
+            out = add_to_y ? out + v : v;
         }
 }
 
 // Tiles for every remainder of a block: table[mr-1][nr-1].
 template <class WT>
-using TileFn = void (*)(const float*, int64_t, const WT*, int64_t, const float*, float*, int64_t, bool);
+using TileFn = void (*)(const float*, int64_t, const WT*, int64_t, int64_t, const float*, float*, int64_t, int64_t,
+                        bool);
 
 template <class WT, int MR_, int... NRs>
 constexpr void fill_row(TileFn<WT>* row, std::integer_sequence<int, NRs...>) {
@@ -157,29 +161,54 @@ constexpr Tiles<WT, MRs...> make_tiles(std::integer_sequence<int, MRs...>) {
     return Tiles<WT, MRs...>{};
 }
 
+// Rows [n0, n1) of the matvec as NS segments walked side by side, so a thread keeps NS
+// sequential DRAM streams in different pages (more misses in flight than one stream of
+// short rows: W rows of 768 bf16 are only 1.5 KiB). fn(first_row, row_step, count)
+// handles `count` rows (count == NS: one per segment; 1: a single row).
+template <int NS, class F>
+inline void segmented_rows(int64_t n0, int64_t n1, F&& fn) {
+    const int64_t rows = n1 - n0, seg = (rows + NS - 1) / NS;
+    const int64_t full = rows - (NS - 1) * seg;  // segment offsets with all NS rows present
+    int64_t j = 0;
+    for (; j < full; j++) fn(n0 + j, seg, NS);
+    for (; j < seg; j++)
+        for (int s = 0; s < NS; s++)
+            if (j + s * seg < rows) fn(n0 + j + s * seg, 0, 1);
+}
+
 template <class WT>
 void matmul_block_t(const float* x, int64_t x_stride, int64_t m, const WT* w, int64_t k, const float* bias,
                     float* y, int64_t y_stride, int64_t n0, int64_t n1, bool accumulate) {
-    if (m == 1) {  // decode matvec: NR1 W rows per step, streamed once
-        int64_t j = n0;
-        for (; j + V::NR1 <= n1; j += V::NR1)
-            tile<1, V::NR1, WT>(x, x_stride, w + j * k, k, bias ? bias + j : nullptr, y + j, y_stride, accumulate);
-        for (; j < n1; j++)
-            tile<1, 1, WT>(x, x_stride, w + j * k, k, bias ? bias + j : nullptr, y + j, y_stride, accumulate);
+    if (m == 1) {  // decode matvec: each W row streamed once
+        segmented_rows<V::NR1>(n0, n1, [&](int64_t j, int64_t step, int count) {
+            const float* b = bias ? bias + j : nullptr;
+            if (count == V::NR1)
+                tile<1, V::NR1, WT>(x, x_stride, w + j * k, step * k, k, b, y + j, y_stride, step, accumulate);
+            else
+                tile<1, 1, WT>(x, x_stride, w + j * k, 0, k, b, y + j, y_stride, 0, accumulate);
+        });
         return;
     }
     static constexpr auto tiles = make_tiles<WT>(std::make_integer_sequence<int, V::MR>{});
+    // k in chunks of KC so an x tile (MR × KC fp32) stays in L1 while W rows stream past;
     // W rows in chunks that stay in L2 (~384 KiB) while every x row passes over them.
-    int64_t chunk = (384 * 1024) / (k * int64_t(sizeof(WT)));
+    constexpr int64_t KC = 1024;
+    const int64_t kc = k < KC ? k : KC;
+    int64_t chunk = (384 * 1024) / (kc * int64_t(sizeof(WT)));
     chunk = chunk < V::NR ? V::NR : chunk - chunk % V::NR;
     for (int64_t c0 = n0; c0 < n1; c0 += chunk) {
         const int64_t c1 = c0 + chunk < n1 ? c0 + chunk : n1;
-        for (int64_t i = 0; i < m; i += V::MR) {
-            const int64_t mr = m - i < V::MR ? m - i : V::MR;
-            for (int64_t j = c0; j < c1; j += V::NR) {
-                const int64_t nr = c1 - j < V::NR ? c1 - j : V::NR;
-                tiles.fn[mr - 1][nr - 1](x + i * x_stride, x_stride, w + j * k, k, bias ? bias + j : nullptr,
-                                         y + i * y_stride + j, y_stride, accumulate);
+        for (int64_t k0 = 0; k0 < k; k0 += KC) {
+            const int64_t kb = k - k0 < KC ? k - k0 : KC;
+            const bool first = k0 == 0;
+            for (int64_t i = 0; i < m; i += V::MR) {
+                const int64_t mr = m - i < V::MR ? m - i : V::MR;
+                for (int64_t j = c0; j < c1; j += V::NR) {
+                    const int64_t nr = c1 - j < V::NR ? c1 - j : V::NR;
+                    tiles.fn[mr - 1][nr - 1](x + i * x_stride + k0, x_stride, w + j * k + k0, k, kb,
+                                             first && bias ? bias + j : nullptr, y + i * y_stride + j, y_stride, 1,
+                                             first ? accumulate : true);
+                }
             }
         }
     }
@@ -204,43 +233,36 @@ void matvec_bf16_dpbf16(const uint16_t* xb, const uint16_t* w, int64_t k, const 
 #if defined(__AVX512BF16__)
     const int64_t kv = k - k % 32;
     const __mmask32 tail = (k % 32) ? __mmask32((1u << (k % 32)) - 1u) : 0;
-    int64_t j = n0;
-    auto finish = [&](int64_t row, __m512 acc) {
-        float v = _mm512_reduce_add_ps(acc) + (bias ? bias[row] : 0.0f);
-        y[row] = accumulate ? y[row] + v : v;
-    };
-    for (; j + 4 <= n1; j += 4) {
-        const uint16_t* w0 = w + j * k;
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    constexpr int NS = 8;
+    auto rows = [&](auto count_c, int64_t j, int64_t step) {
+        constexpr int C = decltype(count_c)::value;
+        __m512 acc[C];
+#pragma GCC unroll 8
+        for (int r = 0; r < C; r++) acc[r] = _mm512_setzero_ps();
         for (int64_t kk = 0; kk < kv; kk += 32) {
             __m512bh xv = (__m512bh)_mm512_loadu_si512(xb + kk);
-            a0 = _mm512_dpbf16_ps(a0, (__m512bh)_mm512_loadu_si512(w0 + kk), xv);
-            a1 = _mm512_dpbf16_ps(a1, (__m512bh)_mm512_loadu_si512(w0 + k + kk), xv);
-            a2 = _mm512_dpbf16_ps(a2, (__m512bh)_mm512_loadu_si512(w0 + 2 * k + kk), xv);
-            a3 = _mm512_dpbf16_ps(a3, (__m512bh)_mm512_loadu_si512(w0 + 3 * k + kk), xv);
+#pragma GCC unroll 8
+            for (int r = 0; r < C; r++)
+                acc[r] = _mm512_dpbf16_ps(acc[r], (__m512bh)_mm512_loadu_si512(w + (j + r * step) * k + kk), xv);
         }
         if (tail) {
             __m512bh xv = (__m512bh)_mm512_maskz_loadu_epi16(tail, xb + kv);
-            a0 = _mm512_dpbf16_ps(a0, (__m512bh)_mm512_maskz_loadu_epi16(tail, w0 + kv), xv);
-            a1 = _mm512_dpbf16_ps(a1, (__m512bh)_mm512_maskz_loadu_epi16(tail, w0 + k + kv), xv);
-            a2 = _mm512_dpbf16_ps(a2, (__m512bh)_mm512_maskz_loadu_epi16(tail, w0 + 2 * k + kv), xv);
-            a3 = _mm512_dpbf16_ps(a3, (__m512bh)_mm512_maskz_loadu_epi16(tail, w0 + 3 * k + kv), xv);
+#pragma GCC unroll 8
+            for (int r = 0; r < C; r++)
+                acc[r] = _mm512_dpbf16_ps(acc[r], (__m512bh)_mm512_maskz_loadu_epi16(tail, w + (j + r * step) * k + kv),
+                                          xv);
         }
-        finish(j, a0);
-        finish(j + 1, a1);
-        finish(j + 2, a2);
-        finish(j + 3, a3);
-    }
-    for (; j < n1; j++) {
-        const uint16_t* w0 = w + j * k;
-        __m512 a0 = _mm512_setzero_ps();
-        for (int64_t kk = 0; kk < kv; kk += 32)
-            a0 = _mm512_dpbf16_ps(a0, (__m512bh)_mm512_loadu_si512(w0 + kk), (__m512bh)_mm512_loadu_si512(xb + kk));
-        if (tail)
-            a0 = _mm512_dpbf16_ps(a0, (__m512bh)_mm512_maskz_loadu_epi16(tail, w0 + kv),
-                                  (__m512bh)_mm512_maskz_loadu_epi16(tail, xb + kv));
-        finish(j, a0);
-    }
+#pragma GCC unroll 8
+        for (int r = 0; r < C; r++) {
+            const int64_t row = j + r * step;
+            float v = _mm512_reduce_add_ps(acc[r]) + (bias ? bias[row] : 0.0f);
+            y[row] = accumulate ? y[row] + v : v;
+        }
+    };
+    segmented_rows<NS>(n0, n1, [&](int64_t j, int64_t step, int count) {
+        if (count == NS) rows(std::integral_constant<int, NS>{}, j, step);
+        else rows(std::integral_constant<int, 1>{}, j, 0);
+    });
 #else
     for (int64_t j = n0; j < n1; j++) {
         float s = 0.0f;
