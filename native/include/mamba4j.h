@@ -174,8 +174,10 @@ MAMBA4J_API mamba4j_status mamba4j_gated_rmsnorm(mamba4j_context* ctx, const mam
  * bias [C] or NULL, y [B, L, C].
  * conv_state [slots, K-1, C] fp32, read then overwritten with the last K-1 inputs
  * (including older state when L < K-1); NULL means zeros and nothing returned.
- * state_slots [B] picks the state row of each batch row (NULL: row b uses slot b).
- * L == 1 is the decode step. */
+ * state_slots [B] picks the state row of each batch row (NULL: row b uses slot b); the
+ * slots must be distinct and >= 0 (checked), and inside the state tensor (the caller's
+ * bound: the slot count is not an argument). L == 1 is the decode step.
+ * CPU: dtype F32 (weight_dtype F32 or BF16); ALGO_REFERENCE also takes BF16/F16. */
 typedef struct mamba4j_conv1d_args {
     int64_t batch, seqlen, channels, width;
     mamba4j_dtype dtype, weight_dtype;
@@ -200,7 +202,9 @@ MAMBA4J_API mamba4j_status mamba4j_conv1d(mamba4j_context* ctx, const mamba4j_co
  *   y *= silu(z[b,t,e])                              (z != NULL)
  * u, dt, z, y [B, L, E] (dtype); B, C [B, L, N] (dtype); dt_bias [E], A_log [E, N],
  * D [E] fp32 (dt_bias, D may be NULL). ssm_state [slots, E, N] fp32: initial state in,
- * final state out (NULL: zeros, not returned). state_slots as for conv1d. */
+ * final state out (NULL: zeros, not returned). state_slots as for conv1d.
+ * algo: AUTO / RECURRENT (the fused scan), REFERENCE. CPU: dtype F32 (ALGO_REFERENCE also
+ * takes BF16/F16). */
 typedef struct mamba4j_selective_scan_args {
     int64_t batch, seqlen, inner, state;  /* B, L, E, N */
     mamba4j_dtype dtype;
@@ -232,7 +236,8 @@ MAMBA4J_API mamba4j_status mamba4j_selective_scan(mamba4j_context* ctx, const ma
  * dt_max <= 0 means no upper limit. ssm_state [slots, H, P, N] fp32: initial state in,
  * final state out (NULL: zeros, not returned). state_slots as for conv1d.
  * algo: AUTO (recurrent for short L, chunked otherwise), REFERENCE, RECURRENT, CHUNKED
- * (chunk_size tokens per chunk; any L, including L % chunk_size != 0). */
+ * (chunk_size tokens per chunk, 0 meaning 256; any L, including L % chunk_size != 0).
+ * CPU: dtype F32 (ALGO_REFERENCE also takes BF16/F16). */
 typedef struct mamba4j_ssd_args {
     int64_t batch, seqlen, heads, head_dim, groups, state; /* B, L, H, P, G, N */
     int64_t chunk_size;
