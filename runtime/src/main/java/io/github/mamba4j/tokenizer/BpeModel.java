@@ -76,7 +76,7 @@ final class BpeModel {
         }
         Map<String, Integer> vocab = new HashMap<>(vocabNode.size() * 2);
         int maxId = -1;
-        for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields(); it.hasNext(); ) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.properties().iterator(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) {
                 throw new TokenizerException(where + ".vocab[\"" + e.getKey() + "\"]: id is not a non-negative integer");

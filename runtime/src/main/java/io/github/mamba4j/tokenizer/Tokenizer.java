@@ -149,25 +149,53 @@ public final class Tokenizer {
      * post-processor's bos/eos/cls/sep.
      */
     public int[] encode(String text, boolean addSpecialTokens) {
+        return postProcessor.process(encodeWithoutPostProcessing(text, null), addSpecialTokens);
+    }
+
+    /**
+     * The token strings of {@link #encode(String, boolean)}, as the library's
+     * {@code Encoding.tokens}: vocabulary strings, except that an added token shows the text it
+     * matched (with the white space lstrip/rstrip took).
+     */
+    public List<String> tokens(String text, boolean addSpecialTokens) {
+        List<String> matched = new ArrayList<>();
+        int[] ids = encodeWithoutPostProcessing(text, matched);
+        int[] processed = postProcessor.process(ids, addSpecialTokens);
+        // The post-processor only adds ids around the sequence: find where the sequence sits.
+        int offset = indexOf(processed, ids);
+        List<String> out = new ArrayList<>(processed.length);
+        for (int i = 0; i < processed.length; i++) {
+            int j = i - offset;
+            out.add(j >= 0 && j < matched.size() ? matched.get(j) : idToToken(processed[i]));
+        }
+        return out;
+    }
+
+    private static int indexOf(int[] haystack, int[] needle) {
+        for (int start = 0; start + needle.length <= haystack.length; start++) {
+            if (java.util.Arrays.equals(haystack, start, start + needle.length, needle, 0, needle.length)) return start;
+        }
+        return 0;
+    }
+
+    /** Added tokens, normalization, pre-tokenization, BPE; {@code tokens} (if not null) gets each token's string. */
+    private int[] encodeWithoutPostProcessing(String text, List<String> tokens) {
         IntList ids = new IntList(text.length() / 3 + 4);
         for (AddedVocabulary.Split split : added.extractAndNormalize(text, normalizer)) {
             if (split.id() >= 0) {
                 ids.add(split.id());
+                if (tokens != null) tokens.add(split.text());
                 continue;
             }
             List<PreTokenizer.Piece> words = List.of(new PreTokenizer.Piece(split.text(), split.atOrigin()));
             if (preTokenizer != null) words = preTokenizer.apply(words);
-            for (PreTokenizer.Piece word : words) model.tokenize(word.text(), ids);
+            for (PreTokenizer.Piece word : words) {
+                int before = ids.size();
+                model.tokenize(word.text(), ids);
+                if (tokens != null) for (int i = before; i < ids.size(); i++) tokens.add(model.idToToken(ids.get(i)));
+            }
         }
-        return postProcessor.process(ids.toArray(), addSpecialTokens);
-    }
-
-    /** The token strings of {@link #encode(String, boolean)} (as the library's {@code Encoding.tokens}). */
-    public List<String> tokens(String text, boolean addSpecialTokens) {
-        int[] ids = encode(text, addSpecialTokens);
-        List<String> out = new ArrayList<>(ids.length);
-        for (int id : ids) out.add(idToToken(id));
-        return out;
+        return ids.toArray();
     }
 
     /** Decodes keeping special tokens. */
