@@ -33,7 +33,7 @@ class StreamDecoderTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bytelevel", "bytelevel_bos", "spm", "spm_metaspace", "spm_nofallback"})
+    @ValueSource(strings = {"bytelevel", "bytelevel_bos", "bytelevel_split", "spm", "spm_metaspace", "spm_nofallback"})
     void chunksConcatenateToFullDecode(String variant) throws Exception {
         Tokenizer tok = Tokenizer.load(TokenizerParityTest.dir(variant));
         int checked = 0;
@@ -70,7 +70,7 @@ class StreamDecoderTest {
      * {@code <0xNN>} byte tokens, so multi-byte characters are split across ids all the time.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"bytelevel", "spm", "spm_metaspace"})
+    @ValueSource(strings = {"bytelevel", "bytelevel_split", "spm", "spm_metaspace"})
     void randomUnicodeRoundTripsAndStreamsWholeCharacters(String variant) throws Exception {
         Tokenizer tok = Tokenizer.load(TokenizerParityTest.dir(variant));
         Random rng = new Random(7);

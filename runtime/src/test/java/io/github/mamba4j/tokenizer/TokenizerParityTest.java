@@ -84,12 +84,13 @@ class TokenizerParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bytelevel", "bytelevel_bos", "spm", "spm_metaspace", "spm_nofallback"})
+    @ValueSource(strings = {"bytelevel", "bytelevel_bos", "bytelevel_split", "spm", "spm_metaspace", "spm_nofallback"})
     void encodeMatchesLibrary(String variant) throws Exception {
         Tokenizer tok = Tokenizer.load(dir(variant));
         Mismatches withSpecial = new Mismatches(variant + " encode(add_special_tokens=True)");
         Mismatches withoutSpecial = new Mismatches(variant + " encode(add_special_tokens=False)");
         Mismatches tokens = new Mismatches(variant + " Encoding.tokens");
+        Mismatches transformers = new Mismatches(variant + " transformers tokenizer(text).input_ids");
         for (JsonNode c : cases(variant).get("cases")) {
             String text = c.get("text").asText();
             withSpecial.check(text, ints(c.get("ids")), tok.encode(text, true));
@@ -97,14 +98,17 @@ class TokenizerParityTest {
             List<String> expected = new ArrayList<>();
             c.get("tokens").forEach(t -> expected.add(t.asText()));
             tokens.check(text, expected, tok.tokens(text, true));
+            // transformers reads tokenizer_config.json too: its ids must be ours with special tokens.
+            if (c.has("transformers_ids")) transformers.check(text, ints(c.get("transformers_ids")), tok.encode(text));
         }
         withSpecial.assertNone();
         withoutSpecial.assertNone();
         tokens.assertNone();
+        transformers.assertNone();
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bytelevel", "bytelevel_bos", "spm", "spm_metaspace", "spm_nofallback"})
+    @ValueSource(strings = {"bytelevel", "bytelevel_bos", "bytelevel_split", "spm", "spm_metaspace", "spm_nofallback"})
     void decodeMatchesLibrary(String variant) throws Exception {
         Tokenizer tok = Tokenizer.load(dir(variant));
         JsonNode fixture = cases(variant);
@@ -135,7 +139,7 @@ class TokenizerParityTest {
 
     /** Our StreamDecoder against the library's DecodeStream, chunk by chunk (None is ""). */
     @ParameterizedTest
-    @ValueSource(strings = {"bytelevel", "bytelevel_bos", "spm", "spm_metaspace", "spm_nofallback"})
+    @ValueSource(strings = {"bytelevel", "bytelevel_bos", "bytelevel_split", "spm", "spm_metaspace", "spm_nofallback"})
     void streamMatchesLibraryDecodeStream(String variant) throws Exception {
         Tokenizer tok = Tokenizer.load(dir(variant));
         Mismatches chunks = new Mismatches(variant + " DecodeStream chunks");
@@ -157,7 +161,7 @@ class TokenizerParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bytelevel", "bytelevel_bos", "spm", "spm_metaspace", "spm_nofallback"})
+    @ValueSource(strings = {"bytelevel", "bytelevel_bos", "bytelevel_split", "spm", "spm_metaspace", "spm_nofallback"})
     void chatTemplateMatchesTransformers(String variant) throws Exception {
         Tokenizer tok = Tokenizer.load(dir(variant));
         JsonNode chat = cases(variant).get("chat");
