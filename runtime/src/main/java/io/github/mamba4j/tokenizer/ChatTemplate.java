@@ -2,6 +2,7 @@ package io.github.mamba4j.tokenizer;
 
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
@@ -18,7 +19,7 @@ import java.util.Map;
 /**
  * Renders a Hugging Face chat template with Jinjava, configured as transformers configures
  * Jinja2: {@code trim_blocks} and {@code lstrip_blocks} on, {@code raise_exception(msg)} and
- * {@code strftime_now(fmt)} available, {@code messages}, {@code add_generation_prompt} and the
+ * {@code strftime_now(fmt)} available, Python's string methods ({@link PythonMethods}), {@code messages}, {@code add_generation_prompt} and the
  * special token strings ({@code bos_token}, {@code eos_token}, ...) in scope.
  */
 final class ChatTemplate {
@@ -30,9 +31,20 @@ final class ChatTemplate {
         Jinjava jinjava = new Jinjava(JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
                 .withLstripBlocks(true)
+                .withElResolver(PythonMethods.resolver())
+                // Jinja2 semantics where Jinjava kept older behaviour: {{- x -}} trims, operator
+                // precedence as Python's, dict literal keys are expressions.
+                .withLegacyOverrides(LegacyOverrides.newBuilder()
+                        .withUseTrimmingForNotesAndExpressions(true)
+                        .withUseNaturalOperatorPrecedence(true)
+                        .withParseWhitespaceControlStrictly(true)
+                        .withEvaluateMapKeys(true)
+                        .build())
                 .build());
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
                 ChatTemplate.class, "raiseException", String.class));
+        jinjava.getGlobalContext().registerFilter(new PythonFilters.Length());
+        jinjava.getGlobalContext().registerFilter(new PythonFilters.ToJson());
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
                 ChatTemplate.class, "strftimeNow", String.class));
 
