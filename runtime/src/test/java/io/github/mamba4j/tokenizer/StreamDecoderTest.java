@@ -90,6 +90,30 @@ class StreamDecoderTest {
         assertTrue(splitCharacters > 50, "the random text should split characters over ids; it did " + splitCharacters + " times");
     }
 
+    /** A long mixed text (well over 8K tokens) in one call: round trip, and streaming equals decoding. */
+    @ParameterizedTest
+    @ValueSource(strings = {"bytelevel", "bytelevel_split", "spm"})
+    void longTextRoundTrips(String variant) throws Exception {
+        Tokenizer tok = Tokenizer.load(TokenizerParityTest.dir(variant));
+        StringBuilder sb = new StringBuilder();
+        Random rng = new Random(11);
+        // The fixture strings without added tokens (those strip neighbouring spaces by design) or a literal ▁ (decoded as a space).
+        for (JsonNode c : TokenizerParityTest.cases(variant).get("cases")) {
+            String t = c.get("text").asText();
+            if (!t.matches("(?s).*(<|\\[\\[|mamba|MAMBA|snake|▁).*")) sb.append(t).append(' ');
+        }
+        while (sb.length() < 60_000) sb.append(randomText(rng, 200)).append("\n\tdef f(x):  return x  # ok\n");
+        String text = sb.toString();
+        int[] ids = tok.encode(text, false);
+        assertTrue(ids.length > 8192, "only " + ids.length + " tokens");
+        String decoded = tok.decode(ids, false);
+        int at = java.util.Arrays.mismatch(text.toCharArray(), decoded.toCharArray());
+        assertEquals(-1, at, variant + " long round trip differs at char " + at + ": expected "
+                + TokenizerParityTest.escape(text.substring(Math.max(0, at - 20), Math.min(text.length(), at + 20))) + " got "
+                + TokenizerParityTest.escape(decoded.substring(Math.max(0, at - 20), Math.min(decoded.length(), at + 20))));
+        assertEquals(decoded, streamAll(tok, ids, false, variant + " long text"));
+    }
+
     @Test
     void emojiSplitOverByteTokensIsHeldBackUntilComplete() throws Exception {
         Tokenizer tok = Tokenizer.load(TokenizerParityTest.dir("spm"));
