@@ -146,7 +146,9 @@ public final class Tokenizer {
     /**
      * Encodes {@code text} as {@code tokenizers}' {@code encode(text, add_special_tokens)}: added
      * tokens in the text are always recognised; {@code addSpecialTokens} only controls the
-     * post-processor's bos/eos/cls/sep.
+     * post-processor's bos/eos/cls/sep. tokenizer_config.json's {@code add_bos_token} is reported by
+     * {@link #config()} but not applied here: tokenizer.json's post-processor decides, as in the
+     * library (transformers gave the same ids on every fixture).
      */
     public int[] encode(String text, boolean addSpecialTokens) {
         return postProcessor.process(encodeWithoutPostProcessing(text, null), addSpecialTokens);
