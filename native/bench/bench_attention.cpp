@@ -1,7 +1,8 @@
 // CPU benchmark of attention, rows in the table of ci/bench-cpu.sh (bench_common.h):
 //  - prefill, L 4096, B 1, causal, fp32: FLASH against two peers run on the same inputs,
-//    (1) a naive two-pass softmax that materialises the causal L×L score matrix of each
-//    head in fp32, heads in parallel on the same threads, vectorised dot products, and
+//    (1) a naive two-pass softmax that materialises the L×L score matrix of each head in
+//    fp32 (eager PyTorch on a CPU): q·Kᵀ and P·V with the library's matmul, the causal
+//    softmax of the rows on the same threads, and
 //    (2) the library's REFERENCE (two passes over each score row, double, one thread;
 //    skipped with --quick: it takes tens of seconds).
 //    Shapes: Hq 12 / Hkv 4 / d 64 (the hybrid's attention) and Hq 9 / Hkv 3 / d 64 (SmolLM2).
@@ -11,9 +12,8 @@
 //   bench_attention [--quick] [--threads N] [--only prefill|decode]
 #include "bench_common.h"
 
-#include <omp.h>
-
 #include <cmath>
+#include <thread>
 
 namespace {
 
@@ -53,47 +53,55 @@ struct Problem {
         bench::check(mamba4j_attention(bench::cpu_context(), &a), "mamba4j_attention");
     }
 
-    // The naive peer (prefill from position 0): per head the causal scores S [L, L] in
-    // fp32, softmax row by row (max, then exp and sum), then out = P·V.
+    // The naive peer (prefill from position 0), as eager PyTorch runs it on a CPU: per head
+    // S = q·Kᵀ [L, L] in full with the library's matmul (same threads, AVX-512), the causal
+    // softmax of each row (max, exp, sum; the future zeroed) on `threads` threads, then
+    // out = P·V with the matmul again (V transposed once per head).
     void naive_two_pass(int threads) {
         const float scale = 1.0f / std::sqrt(float(d));
         const int64_t G = Hq / Hkv;
-#pragma omp parallel num_threads(threads)
-        {
-            std::vector<float> S(size_t(L * L));
-#pragma omp for schedule(dynamic, 1)
-            for (int64_t h = 0; h < Hq; h++) {
-                const int64_t kvh = h / G;
-                for (int64_t i = 0; i < L; i++) {
-                    const float* qi = q.data() + (i * Hq + h) * d;
-                    float* si = S.data() + i * L;
-                    float mx = -INFINITY;
-                    for (int64_t j = 0; j <= i; j++) {
-                        const float* kj = k.data() + (j * Hkv + kvh) * d;
-                        float dot = 0;
-#pragma omp simd reduction(+ : dot)
-                        for (int64_t c = 0; c < d; c++) dot += qi[c] * kj[c];
-                        si[j] = dot * scale;
-                        mx = std::max(mx, si[j]);
-                    }
-                    float sum = 0;
-                    for (int64_t j = 0; j <= i; j++) sum += (si[j] = std::exp(si[j] - mx));
-                    const float inv = 1.0f / sum;
-                    for (int64_t j = 0; j <= i; j++) si[j] *= inv;
+        std::vector<float> S(size_t(L * L)), k_h(size_t(L * d)), v_t(size_t(d * L));
+        for (int64_t h = 0; h < Hq; h++) {
+            const int64_t kvh = h / G;
+            for (int64_t j = 0; j < L; j++)
+                for (int64_t c = 0; c < d; c++) {
+                    k_h[size_t(j * d + c)] = k[size_t((j * Hkv + kvh) * d + c)];
+                    v_t[size_t(c * L + j)] = v[size_t((j * Hkv + kvh) * d + c)];
                 }
-                for (int64_t i = 0; i < L; i++) {
-                    float* oi = out.data() + (i * Hq + h) * d;
-                    for (int64_t c = 0; c < d; c++) oi[c] = 0;
-                    const float* si = S.data() + i * L;
-                    for (int64_t j = 0; j <= i; j++) {
-                        const float* vj = v.data() + (j * Hkv + kvh) * d;
-                        const float p = si[j];
-#pragma omp simd
-                        for (int64_t c = 0; c < d; c++) oi[c] += p * vj[c];
+            matmul(L, L, d, q.data() + h * d, Hq * d, k_h.data(), S.data(), L);  // S = q_h · K_hᵀ
+            std::vector<std::thread> pool;
+            for (int t = 0; t < threads; t++)
+                pool.emplace_back([&, t] {
+                    for (int64_t i = t; i < L; i += threads) {
+                        float* si = S.data() + i * L;
+                        float mx = -INFINITY;
+                        for (int64_t j = 0; j <= i; j++) mx = std::max(mx, si[j] *= scale);
+                        float sum = 0;
+                        for (int64_t j = 0; j <= i; j++) sum += (si[j] = std::exp(si[j] - mx));
+                        const float inv = 1.0f / sum;
+                        for (int64_t j = 0; j <= i; j++) si[j] *= inv;
+                        for (int64_t j = i + 1; j < L; j++) si[j] = 0.0f;
                     }
-                }
-            }
+                });
+            for (auto& th : pool) th.join();
+            matmul(L, d, L, S.data(), L, v_t.data(), out.data() + h * d, Hq * d);  // out_h = P · V_h
         }
+    }
+
+    // y[m, n] = x[m, k] · w[n, k]ᵀ through mamba4j_matmul (fp32).
+    static void matmul(int64_t m, int64_t n, int64_t kk, const float* x, int64_t x_stride, const float* w, float* y,
+                       int64_t y_stride) {
+        mamba4j_matmul_args a{};
+        a.m = m;
+        a.n = n;
+        a.k = kk;
+        a.dtype = a.weight_dtype = MAMBA4J_F32;
+        a.x = x;
+        a.x_stride = x_stride;
+        a.w = w;
+        a.y = y;
+        a.y_stride = y_stride;
+        bench::check(mamba4j_matmul(bench::cpu_context(), &a), "mamba4j_matmul");
     }
 };
 
@@ -133,7 +141,7 @@ void prefill_rows(const bench::Options& opt, int threads) {
         bench::row("attention", name, flash, -1, gflop / (flash / 1e3), -1, note);
         std::snprintf(name, sizeof name, "prefill naive two-pass L %lld Hq %lld Hkv %lld", (long long)L,
                       (long long)s.Hq, (long long)s.Hkv);
-        bench::row("attention", name, naive, -1, gflop / (naive / 1e3), -1, "fp32, L x L scores per head, same threads");
+        bench::row("attention", name, naive, -1, gflop / (naive / 1e3), -1, "fp32 L x L scores per head, matmul for q.K^T and P.V");
         std::snprintf(name, sizeof name, "prefill REFERENCE L %lld Hq %lld Hkv %lld", (long long)L, (long long)s.Hq,
                       (long long)s.Hkv);
         bench::row("attention", name, ref, -1, ref > 0 ? gflop / (ref / 1e3) : -1, -1,
