@@ -234,6 +234,8 @@ int main() {
     against_reference(Problem(2, 19, 6, 2, 80, {0, 63}));
     against_reference(Problem(2, 7, 2, 2, 24, {1, 2}));                     // d < 16: the scalar tail
     against_reference(Problem(1, 40, 4, 1, 72, {30}), MAMBA4J_ALGO_AUTO);   // d 72: a 16-lane tail of 8
+    against_reference(Problem(2, 66, 4, 2, 256, {0, 64}));                  // d 256 (Gemma)
+    against_reference(Problem(1, 9, 1, 1, 1, {3}));                         // d 1
     // decode: B > 1 of different lengths, short and long caches (split over the keys)
     against_reference(Problem(4, 1, 12, 4, 64, {0, 5, 700, 2000}, {3, 1, 0, 2}));
     against_reference(Problem(3, 1, 8, 1, 128, {63, 64, 1500}));
