@@ -151,6 +151,17 @@ static void nan_fails() {
     std::vector<float> w = as_vector(want.out), g = as_vector(got.out);
     for (int64_t c = 0; c < p.d; c++) w[size_t(o - got.out.data() + c)] = g[size_t(o - got.out.data() + c)] = 0.0f;
     expect(nmse(g.data(), w.data(), g.size()) <= kThreshold, "attention flash: NaN stays in its own row");
+
+    // a decode whose keys are split into ranges: the NaN survives the combination
+    Problem dec(1, 1, 2, 1, 64, {5000});
+    dec.q[3] = NAN;  // head 0
+    Result r = run(dec, MAMBA4J_ALGO_FLASH);
+    bool head0 = true, head1 = true;
+    for (int64_t c = 0; c < dec.d; c++) {
+        head0 = head0 && std::isnan(r.out[size_t(c)]);
+        head1 = head1 && std::isfinite(r.out[size_t(dec.d + c)]);
+    }
+    expect(head0 && head1, "attention split decode: a NaN query gives a NaN head, the other head stays finite");
 }
 
 static void bad_arguments() {
@@ -250,13 +261,17 @@ int main() {
         against_reference(Problem(3, 1, 6, 2, 64, {100, 5000, 2100}, {2, 0, 1}));
     }
     mamba4j_cpu_set_threads(threads);
+    // short continuations (L·G <= 64) of long caches take the split path too
+    against_reference(Problem(2, 5, 8, 2, 64, {3000, 100}, {1, 0}));
+    against_reference(Problem(1, 21, 3, 1, 80, {4100}));
     // a long prefill: L 2048 (32 key tiles), after an existing cache of 100
     against_reference(Problem(1, 2048, 2, 1, 64, {100}));
 
     // state carried across calls
     pieces_equal_whole(Problem(2, 150, 12, 4, 64, {0, 33}, {1, 0}), 70, 80);   // two-piece prefill
-    pieces_equal_whole(Problem(3, 90, 6, 2, 80, {0, 5, 300}), 41, 1);           // prefill + decode steps
-    pieces_equal_whole(Problem(1, 20, 8, 2, 128, {8190}), 3, 1);                // decode across 8192
+    pieces_equal_whole(Problem(3, 60, 6, 2, 80, {0, 5, 300}), 49, 1);           // prefill + decode steps
+    pieces_equal_whole(Problem(1, 9, 8, 2, 128, {8190}), 3, 1);                 // decode across 8192
+    pieces_equal_whole(Problem(1, 2030, 4, 1, 64, {0}), 2000, 7);               // prefill + short pieces
 
     nan_fails();
     bad_arguments();

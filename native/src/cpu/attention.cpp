@@ -8,7 +8,7 @@
 // in double. FLASH: attention_prefill runs query blocks × key tiles with the online
 // softmax (isa/attention_isa.cpp), never an L×L matrix; the G query heads of a KV head
 // are processed together so each key tile is read once for all of them.
-// attention_decode (L == 1) reads the cache in address order for all heads at once,
+// attention_decode (L == 1, and short L) reads the cache in address order for all heads,
 // splits long caches into key ranges across threads and combines the partial
 // (max m, sum l, unnormalised acc) of each range:
 //      M = max_i m_i,  out = Σ_i e^{m_i − M} acc_i / Σ_i e^{m_i − M} l_i
@@ -28,7 +28,8 @@ namespace mamba4j::cpu {
 
 namespace {
 
-constexpr int64_t kKeyTile = 64;  // keys per tile of flash_rows_f32
+constexpr int64_t kKeyTile = 64;      // keys per tile of flash_rows_f32
+constexpr int64_t kPrefillRows = 64;  // query rows (tokens × heads of a KV head) per prefill block
 
 struct Shape {
     int64_t B, L, Hq, Hkv, d, T, G;
@@ -131,85 +132,94 @@ void run_item(const mamba4j_attention_args& a, const Shape& s, const Item& it, R
            rows.acc.data(), rows.scratch.data());
 }
 
-// Decode (L == 1): one query token per row b, all Hq heads as rows h = kvh·G + g. An
-// item is a key range of one row b; it walks its keys in chunks of kDecodeChunk and, for
-// each chunk, every KV head in turn, so the cache [T, Hkv, d] is read in address order
-// (a chunk stays in L2 across the heads; no page is visited twice). A long cache is cut
-// into several ranges (multiples of the tile) so that every thread has work, and the
-// partial (m, l, acc) of the ranges are combined at the end.
+// Decode (L == 1), and short continuations (L·G <= 64: one prefill block per KV head): the
+// L tokens × Hq heads of row b as rows r = kvh·(L·G) + t·G + g (those of one KV head
+// contiguous). An item is a key range of one row b; it walks its keys in chunks of
+// kDecodeChunk and, for each chunk, every KV head in turn, so the cache [T, Hkv, d] is
+// read in address order (a chunk stays in L2 across the heads; no page is visited
+// twice). A long cache is cut into several ranges (multiples of the tile) so that every
+// thread has work, and the partial (m, l, acc) of the ranges are combined at the end
+// (a row that sees no key of a range has m = −inf, l = 0, acc = 0 there: weight 0).
 constexpr int64_t kDecodeChunk = 256;
 
 void attention_decode(const mamba4j_attention_args& a, const Shape& s, decltype(&isa_scalar::flash_rows_f32) kernel) {
     const int nthreads = threads();
     const float* q = static_cast<const float*>(a.q);
     float* out = static_cast<float*>(a.out);
+    const int64_t rows_per_kvh = s.L * s.G, R = s.L * s.Hq;  // R rows per item
+    // out[b, t, h] of row r
+    auto out_row = [&](int64_t b, int64_t r) {
+        const int64_t kvh = r / rows_per_kvh, t = (r % rows_per_kvh) / s.G, g = r % s.G;
+        return out + b * a.out_stride_b + t * a.out_stride_t + (kvh * s.G + g) * s.d;
+    };
     std::vector<Item> items;
     const int64_t want = std::max<int64_t>(1, (4 * nthreads + s.B - 1) / s.B);
     int64_t parts = 0;
     for (int64_t b = 0; b < s.B; b++) {
-        const int64_t keys = start_of(a, b) + 1;
+        const int64_t keys = start_of(a, b) + s.L;
         const int64_t tiles = (keys + kKeyTile - 1) / kKeyTile;
         const int64_t split = std::min(want, std::max<int64_t>(1, keys / 1024));
         const int64_t per = (tiles + split - 1) / split * kKeyTile;
         for (int64_t k0 = 0; k0 < keys; k0 += per)
-            items.push_back({b, 0, 0, 1, k0, std::min(keys, k0 + per), split > 1 ? parts++ : -1});
+            items.push_back({b, 0, 0, s.L, k0, std::min(keys, k0 + per), split > 1 ? parts++ : -1});
     }
-    // partials [parts, Hq, d + 2]: acc, then m and l
-    std::vector<float> partials(size_t(parts * s.Hq * (s.d + 2)));
+    // partials [parts, R, d + 2]: acc, then m and l
+    std::vector<float> partials(size_t(parts * R * (s.d + 2)));
 #pragma omp parallel num_threads(nthreads) if (items.size() > 1)
     {
-        Rows rows(s.Hq, s.d);
+        Rows rows(R, s.d);
 #pragma omp for schedule(dynamic, 1)
         for (size_t i = 0; i < items.size(); i++) {
             const Item& it = items[i];
-            const int64_t slot_base = cache_at(s, slot_of(a, it.b), 0);
-            for (int64_t h = 0; h < s.Hq; h++) {
-                const float* qh = q + it.b * a.q_stride_b + h * s.d;
-                for (int64_t c = 0; c < s.d; c++) rows.q[size_t(h * s.d + c)] = qh[c] * s.scale;
-                rows.pos[size_t(h)] = start_of(a, it.b);
+            const int64_t slot_base = cache_at(s, slot_of(a, it.b), 0), start = start_of(a, it.b);
+            for (int64_t r = 0; r < R; r++) {
+                const int64_t kvh = r / rows_per_kvh, t = (r % rows_per_kvh) / s.G, g = r % s.G;
+                const float* qr = q + it.b * a.q_stride_b + t * a.q_stride_t + (kvh * s.G + g) * s.d;
+                for (int64_t c = 0; c < s.d; c++) rows.q[size_t(r * s.d + c)] = qr[c] * s.scale;
+                rows.pos[size_t(r)] = start + t;
             }
-            std::fill_n(rows.m.begin(), s.Hq, -INFINITY);
-            std::fill_n(rows.l.begin(), s.Hq, 0.0f);
-            std::fill_n(rows.acc.begin(), s.Hq * s.d, 0.0f);
+            std::fill_n(rows.m.begin(), R, -INFINITY);
+            std::fill_n(rows.l.begin(), R, 0.0f);
+            std::fill_n(rows.acc.begin(), R * s.d, 0.0f);
             for (int64_t c0 = it.k0; c0 < it.k1; c0 += kDecodeChunk)
                 for (int64_t kvh = 0; kvh < s.Hkv; kvh++) {
-                    const int64_t r0 = kvh * s.G, base = slot_base + kvh * s.d;
-                    kernel(rows.q.data() + r0 * s.d, rows.pos.data() + r0, s.G, s.d,
+                    const int64_t r0 = kvh * rows_per_kvh, base = slot_base + kvh * s.d;
+                    kernel(rows.q.data() + r0 * s.d, rows.pos.data() + r0, rows_per_kvh, s.d,
                            static_cast<const float*>(a.k_cache) + base, static_cast<const float*>(a.v_cache) + base,
                            s.Hkv * s.d, c0, std::min(it.k1, c0 + kDecodeChunk), rows.m.data() + r0, rows.l.data() + r0,
                            rows.acc.data() + r0 * s.d, rows.scratch.data());
                 }
-            for (int64_t h = 0; h < s.Hq; h++) {
-                const float* acc = rows.acc.data() + h * s.d;
+            for (int64_t r = 0; r < R; r++) {
+                const float* acc = rows.acc.data() + r * s.d;
                 if (it.part < 0) {
-                    float* o = out + it.b * a.out_stride_b + h * s.d;
-                    const float inv = 1.0f / rows.l[size_t(h)];
+                    float* o = out_row(it.b, r);
+                    const float inv = 1.0f / rows.l[size_t(r)];
                     for (int64_t c = 0; c < s.d; c++) o[c] = acc[c] * inv;
                 } else {
-                    float* dst = partials.data() + (it.part * s.Hq + h) * (s.d + 2);
+                    float* dst = partials.data() + (it.part * R + r) * (s.d + 2);
                     std::memcpy(dst, acc, size_t(s.d) * sizeof(float));
-                    dst[s.d] = rows.m[size_t(h)];
-                    dst[s.d + 1] = rows.l[size_t(h)];
+                    dst[s.d] = rows.m[size_t(r)];
+                    dst[s.d + 1] = rows.l[size_t(r)];
                 }
             }
         }
     }
     if (parts == 0) return;
-    // Combine the key ranges of each row b (its items are consecutive), per head:
+    // Combine the key ranges of each row b (its items are consecutive), per query row:
     //   M = max_i m_i,  out = Σ_i e^{m_i − M} acc_i / Σ_i e^{m_i − M} l_i
     for (size_t first = 0; first < items.size();) {
         size_t end = first + 1;
         while (end < items.size() && items[end].b == items[first].b) end++;
         if (items[first].part >= 0)
-            for (int64_t h = 0; h < s.Hq; h++) {
+            for (int64_t r = 0; r < R; r++) {
                 float M = -INFINITY;
                 for (size_t i = first; i < end; i++)
-                    M = std::max(M, partials[size_t((items[i].part * s.Hq + h) * (s.d + 2) + s.d)]);
-                float* o = out + items[first].b * a.out_stride_b + h * s.d;
+                    M = std::max(M, partials[size_t((items[i].part * R + r) * (s.d + 2) + s.d)]);
+                float* o = out_row(items[first].b, r);
                 double l = 0;
                 for (int64_t c = 0; c < s.d; c++) o[c] = 0.0f;
                 for (size_t i = first; i < end; i++) {
-                    const float* src = partials.data() + (items[i].part * s.Hq + h) * (s.d + 2);
+                    const float* src = partials.data() + (items[i].part * R + r) * (s.d + 2);
                     const float w = std::exp(src[s.d] - M);
                     l += double(w) * src[s.d + 1];
                     for (int64_t c = 0; c < s.d; c++) o[c] += w * src[c];
@@ -221,14 +231,14 @@ void attention_decode(const mamba4j_attention_args& a, const Shape& s, decltype(
     }
 }
 
-// Prefill (L > 1): an item is a block of Bq query tokens × the G heads of one KV head
-// (about 64 rows), against all the keys it may see; heaviest (latest) blocks first so the
+// Prefill: an item is a block of Bq query tokens × the G heads of one KV head
+// (about kPrefillRows rows), against all the keys it may see; heaviest (latest) blocks first so the
 // dynamic schedule ends balanced under the causal mask.
 void attention_prefill(const mamba4j_attention_args& a, const Shape& s, decltype(&isa_scalar::flash_rows_f32) kernel) {
     const int nthreads = threads();
     float* out = static_cast<float*>(a.out);
     std::vector<Item> items;
-    const int64_t Bq = std::max<int64_t>(1, 64 / s.G), max_rows = Bq * s.G;
+    const int64_t Bq = std::max<int64_t>(1, kPrefillRows / s.G), max_rows = Bq * s.G;
     for (int64_t t0 = ((s.L - 1) / Bq) * Bq; t0 >= 0; t0 -= Bq)
         for (int64_t b = 0; b < s.B; b++)
             for (int64_t kvh = 0; kvh < s.Hkv; kvh++)
@@ -261,7 +271,7 @@ void attention(const mamba4j_attention_args& a) {
     const Shape s(a);
     write_cache(a, s);
     if (a.algo == MAMBA4J_ALGO_REFERENCE) attention_reference(a, s);
-    else if (s.L == 1) attention_decode(a, s, MAMBA4J_ISA_SELECT(flash_rows_f32));
+    else if (s.L * s.G <= kPrefillRows) attention_decode(a, s, MAMBA4J_ISA_SELECT(flash_rows_f32));
     else attention_prefill(a, s, MAMBA4J_ISA_SELECT(flash_rows_f32));
 }
 
