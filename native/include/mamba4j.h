@@ -292,7 +292,7 @@ MAMBA4J_API mamba4j_status mamba4j_rope(mamba4j_context* ctx, const mamba4j_rope
  * slots [B] distinct, each < slot_count (NULL: row b uses slot b); start_pos [B] (NULL:
  * all 0); start_pos[b] + L <= T for every row. Cache positions below start_pos[b] must
  * hold that sequence's earlier keys and values. scale <= 0 means 1/sqrt(d).
- * L == 1 is decode (split over the keys when they are long).
+ * L == 1 is decode; decode and short continuations split long caches over the keys.
  * algo: AUTO (= FLASH), REFERENCE (two passes over the full score row, in double),
  * FLASH (key tiles, online softmax, no L×L matrix). The CPU backend does F32 only. */
 typedef struct mamba4j_attention_args {
