@@ -19,7 +19,6 @@
 #include <cstdint>
 #include <cstring>
 
-
 namespace mamba4j::cpu::MAMBA4J_ISA_NS {
 
 namespace {
