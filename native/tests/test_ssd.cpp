@@ -237,7 +237,7 @@ int main() {
     case_shape({1, 190, 4, 16, 2, 16, 50, true, true, true, true}, all);
     case_shape({1, 8300, 2, 8, 1, 16, 256}, {MAMBA4J_ALGO_CHUNKED, MAMBA4J_ALGO_RECURRENT});  // ≥ 8K tokens
     case_shape({1, 8192, 2, 4, 2, 8, 100}, {MAMBA4J_ALGO_CHUNKED});
-    // 234 chunks of 2·8·32·64 fp32 states (128 KiB a chunk): more than one 16 MiB window
+    // many tiny chunks (234 of 3 tokens): the state carried through a long chain of chunks
     case_shape({2, 700, 8, 32, 2, 64, 3}, {MAMBA4J_ALGO_CHUNKED});
     case_pieces({2, 200, 4, 16, 2, 32, 64}, 77, 5);
     case_pieces({1, 600, 2, 8, 1, 16, 256}, 300, 3);

@@ -15,10 +15,10 @@
 //      (3) inter-chunk:   S_in(c+1) = exp(cum_end(c)) · S_in(c) + S_c        (a short recurrence)
 //      (4) output:        Y_i += exp(cum_i) · S_in(c) · C_i
 //    Exponents are clamped at ≤ 0, so rounding never makes a decay exceed 1. Steps 1, 2
-//    and 4 are matrix products (src/cpu/isa/ssd_isa.cpp); C·Bᵀ is computed once per group.
+//    and 4 are matrix products (src/cpu/isa/ssd_isa.cpp); C·Bᵀ is computed once per group
+//    and chunk. The chunks of a head run in order, so step 3 is a running state.
 #include "../kernels.h"
 #include "cpu.h"
-#include "ssd_internal.h"
 
 #include <algorithm>
 #include <cmath>
@@ -27,8 +27,8 @@
 MAMBA4J_ISA_DECLARE(void, ssd_step_f32,
                     (float* S, int64_t P, int64_t N, float a, float delta, const float* x, const float* Bv,
                      const float* Cv, float D, const float* z, float* y))
-MAMBA4J_ISA_DECLARE(void, ssd_chunk_intra_f32, (const mamba4j::cpu::SsdWindow& w, int64_t b, int64_t c, int64_t g))
-MAMBA4J_ISA_DECLARE(void, ssd_chunk_output_f32, (const mamba4j::cpu::SsdWindow& w, int64_t b, int64_t c, int64_t g))
+MAMBA4J_ISA_DECLARE(void, ssd_chunked_heads_f32,
+                    (const mamba4j_ssd_args& a, int64_t Q, int64_t b, int64_t h0, int64_t h1, float* state))
 MAMBA4J_ISA_DECLARE(float, ssd_delta_f32, (const mamba4j_ssd_args& a, float raw, int64_t h))
 
 namespace mamba4j::cpu {
@@ -36,7 +36,6 @@ namespace mamba4j::cpu {
 namespace {
 
 constexpr int64_t kDefaultChunk = 256;    // chunk_size == 0
-constexpr int64_t kWindowBytes = int64_t(16) << 20;  // chunk states held at once (L3-sized)
 constexpr int64_t kAutoChunkedFrom = 32;  // AUTO: chunked from this many tokens on (measured: equal at 16)
 
 float* state_of(const mamba4j_ssd_args& a, int64_t b) {
@@ -120,57 +119,24 @@ void ssd_recurrent(const mamba4j_ssd_args& a) {
     }
 }
 
-// The chunked algorithm, over windows of chunks so the chunk states stay bounded in
-// memory (kWindowBytes); the running state carries from one window to the next.
+// The chunked algorithm: tasks over (batch row, group, block of the group's heads), each
+// running all chunks in order with its heads' states in a local buffer. Splitting a
+// group's heads into blocks gives the threads work when B·G is small; each block then
+// computes the group's C·Bᵀ itself (a small share of the work: N/(P·heads in block)).
 void ssd_chunked(const mamba4j_ssd_args& a) {
-    const int64_t L = a.seqlen, B = a.batch, H = a.heads, P = a.head_dim, N = a.state, G = a.groups;
-    const int64_t Q = std::min(a.chunk_size > 0 ? a.chunk_size : kDefaultChunk, L);
-    const int64_t total_chunks = (L + Q - 1) / Q;
-    const int64_t per_chunk_bytes = B * H * P * N * 4;
-    const int64_t window = std::clamp<int64_t>(kWindowBytes / std::max<int64_t>(per_chunk_bytes, 1), 1, total_chunks);
-    std::vector<float> chunk_state(size_t(B * window * H * P * N)), chunk_decay(size_t(B * window * H)),
-        cum(size_t(B * H * window * Q));
-    // the state entering the current window, per (b, h) [P, N]
-    std::vector<float> running(size_t(B * H * P * N));
-    for (int64_t b = 0; b < B; b++) {
-        const float* s = state_of(a, b);
-        if (s) std::copy(s, s + H * P * N, running.begin() + b * H * P * N);
-    }
-    auto intra = MAMBA4J_ISA_SELECT(ssd_chunk_intra_f32);
-    auto output = MAMBA4J_ISA_SELECT(ssd_chunk_output_f32);
-    const int nthreads = threads();
-    for (int64_t c_begin = 0; c_begin < total_chunks; c_begin += window) {
-        SsdWindow w{&a, Q, c_begin, std::min(window, total_chunks - c_begin), chunk_state.data(), chunk_decay.data(),
-                    cum.data()};
-        const int64_t chunk_tasks = B * w.chunks * G;
-        // (1) + (2): per chunk and group, independent
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
-        for (int64_t task = 0; task < chunk_tasks; task++)
-            intra(w, task / (w.chunks * G), (task / G) % w.chunks, task % G);
-        // (3): the recurrence over chunks, per (b, h); chunk_state[c] becomes S_in(c)
-#pragma omp parallel for num_threads(nthreads) schedule(static)
-        for (int64_t bh = 0; bh < B * H; bh++) {
-            const int64_t b = bh / H, h = bh % H;
-            float* S = running.data() + bh * P * N;
-            for (int64_t c = 0; c < w.chunks; c++) {
-                float* Sc = chunk_state.data() + ((b * w.chunks + c) * H + h) * P * N;
-                const float decay = chunk_decay[size_t((b * w.chunks + c) * H + h)];
-#pragma omp simd
-                for (int64_t i = 0; i < P * N; i++) {
-                    const float own = Sc[i];
-                    Sc[i] = S[i];
-                    S[i] = decay * S[i] + own;
-                }
-            }
-        }
-        // (4): output from the incoming state, D skip, z gate
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
-        for (int64_t task = 0; task < chunk_tasks; task++)
-            output(w, task / (w.chunks * G), (task / G) % w.chunks, task % G);
-    }
-    for (int64_t b = 0; b < B; b++) {
-        float* s = state_of(a, b);
-        if (s) std::copy(running.begin() + b * H * P * N, running.begin() + (b + 1) * H * P * N, s);
+    const int64_t B = a.batch, G = a.groups, heads_per_group = a.heads / a.groups;
+    const int64_t Q = std::min(a.chunk_size > 0 ? a.chunk_size : kDefaultChunk, a.seqlen);
+    const int64_t nthreads = threads();
+    const int64_t wanted = std::clamp<int64_t>((2 * nthreads + B * G - 1) / (B * G), 1, heads_per_group);
+    const int64_t per_block = (heads_per_group + wanted - 1) / wanted;
+    const int64_t blocks = (heads_per_group + per_block - 1) / per_block, tasks = B * G * blocks;
+    auto run_heads = MAMBA4J_ISA_SELECT(ssd_chunked_heads_f32);
+#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1) if (tasks > 1)
+    for (int64_t task = 0; task < tasks; task++) {
+        const int64_t b = task / (G * blocks), g = (task / blocks) % G, blk = task % blocks;
+        const int64_t h0 = g * heads_per_group + blk * per_block;
+        const int64_t h1 = std::min(h0 + per_block, (g + 1) * heads_per_group);
+        run_heads(a, Q, b, h0, h1, state_of(a, b));
     }
 }
 
