@@ -112,6 +112,12 @@ void ssd_recurrent(const mamba4j_ssd_args& a) {
             if (!a.ssm_state) std::fill(zero_state.begin(), zero_state.end(), 0.0f);
             const float A = -std::exp(a.A_log[h]), D = a.D ? a.D[h] : 0.0f;
             for (int64_t t = 0; t < L; t++) {
+                if (t + 2 < L) {  // a later token's rows (a new page each: the hardware prefetcher stops there)
+                    const int64_t u = t + 2;
+                    __builtin_prefetch(x + b * a.x_stride_b + u * a.x_stride_t + h * P);
+                    __builtin_prefetch(Bm + b * a.B_stride_b + u * a.B_stride_t + g * N);
+                    __builtin_prefetch(Cm + b * a.C_stride_b + u * a.C_stride_t + g * N);
+                }
                 const float delta = delta_of(a, dt[b * a.dt_stride_b + t * a.dt_stride_t + h], h);
                 step(S, P, N, std::exp(delta * A), delta, x + b * a.x_stride_b + t * a.x_stride_t + h * P,
                      Bm + b * a.B_stride_b + t * a.B_stride_t + g * N, Cm + b * a.C_stride_b + t * a.C_stride_t + g * N,
