@@ -261,11 +261,16 @@ MAMBA4J_API mamba4j_status mamba4j_ssd(mamba4j_context* ctx, const mamba4j_ssd_a
 
 /* ---------------------------------------------------------------- attention */
 
-/* Rotary position embedding, rotate-half form, in place on q [B, L, Hq, d] and
- * k [B, L, Hkv, d] (k may be NULL). Position of token t of row b: start_pos[b] + t
- * (start_pos NULL: t). Only the first rotary_dim channels of each head rotate (partial
- * rotary); inv_freq[i] = theta^(-2i/rotary_dim), then llama3 scaling when
- * llama3_factor > 0 (low/high_freq_factor, original_max_position). */
+/* Rotary position embedding, rotate-half form (Llama / Hugging Face), in place on
+ * q [B, L, Hq, d] and k [B, L, Hkv, d] (k may be NULL, then kv_heads is ignored).
+ * Position of token t of row b: p = start_pos[b] + t (start_pos NULL: t). Only the first
+ * rotary_dim channels of each head rotate (partial rotary; rotary_dim even, <= d), as
+ * pairs (i, i + rotary_dim/2) for i < rotary_dim/2:
+ *   inv_freq[i] = theta^(-2i/rotary_dim), then llama3 scaling when llama3_factor > 0
+ *   (transformers' "llama3" rope type: low/high_freq_factor, original_max_position);
+ *   angle = p · inv_freq[i] (rounded to fp32, as transformers does);
+ *   x'[i] = x[i]·cos − x[i+r/2]·sin,  x'[i+r/2] = x[i+r/2]·cos + x[i]·sin.
+ * algo: AUTO (cos/sin once per position, heads in parallel) or REFERENCE. */
 typedef struct mamba4j_rope_args {
     int64_t batch, seqlen, q_heads, kv_heads, head_dim, rotary_dim;
     mamba4j_dtype dtype;
@@ -281,15 +286,19 @@ MAMBA4J_API mamba4j_status mamba4j_rope(mamba4j_context* ctx, const mamba4j_rope
 
 /* Causal grouped-query attention with a KV cache. For each row b the new keys and values
  * k, v [B, L, Hkv, d] are first written to the cache at positions
- * [start_pos[b], start_pos[b] + L); then query t (absolute position p = start_pos[b] + t)
- * attends to cache positions 0..p:
+ * [start_pos[b], start_pos[b] + L) of slot slots[b]; then query t (absolute position
+ * p = start_pos[b] + t) attends to cache positions 0..p:
  *   out[b,t,h,:] = Σ_j softmax_j(scale · q[b,t,h,:]·K[j,h/(Hq/Hkv),:]) · V[j,h/(Hq/Hkv),:]
- * q, out [B, L, Hq, d]; k_cache, v_cache [slots, T, Hkv, d] (dtype); slots [B]
- * (NULL: row b uses slot b); start_pos [B] (NULL: all 0); start_pos[b] + L <= T.
- * scale <= 0 means 1/sqrt(d). L == 1 is decode (split over the keys when they are long).
- * algo: AUTO, REFERENCE (two passes, full score row), FLASH. */
+ * q, out [B, L, Hq, d]; k_cache, v_cache [slot_count, T, Hkv, d] (dtype, contiguous);
+ * slots [B] distinct, each < slot_count (NULL: row b uses slot b); start_pos [B] (NULL:
+ * all 0); start_pos[b] + L <= T for every row. Cache positions below start_pos[b] must
+ * hold that sequence's earlier keys and values. scale <= 0 means 1/sqrt(d).
+ * L == 1 is decode (split over the keys when they are long).
+ * algo: AUTO (= FLASH), REFERENCE (two passes over the full score row, in double),
+ * FLASH (key tiles, online softmax, no L×L matrix). The CPU backend does F32 only. */
 typedef struct mamba4j_attention_args {
     int64_t batch, seqlen, q_heads, kv_heads, head_dim, capacity; /* B, L, Hq, Hkv, d, T */
+    int64_t slot_count;                                           /* cache rows */
     mamba4j_dtype dtype;
     const void* q; int64_t q_stride_b, q_stride_t;
     const void* k; const void* v; int64_t kv_stride_b, kv_stride_t;
