@@ -114,6 +114,15 @@ void case_shape(const Shape& s, std::initializer_list<mamba4j_algo> algos) {
         expect_close(std::string("ssd ") + algo_name(algo) + " y", s.str(), got.y, want_y, kThreshold);
         expect_close(std::string("ssd ") + algo_name(algo) + " state", s.str(), got.state, want_state, kThreshold);
     }
+    // no state tensor: zeros in, nothing out
+    Guarded want0(in.x.size(), 0.0f);
+    run(in.args(0, s.L, MAMBA4J_ALGO_REFERENCE, want0.data(), nullptr), "reference, no state " + s.str());
+    std::vector<float> want0_y(want0.data(), want0.data() + want0.n);
+    for (mamba4j_algo algo : algos) {
+        Guarded got0(in.x.size(), 0.0f);
+        run(in.args(0, s.L, algo, got0.data(), nullptr), std::string(algo_name(algo)) + " no state " + s.str());
+        expect_close(std::string("ssd ") + algo_name(algo) + " y (zero state)", s.str(), got0, want0_y, kThreshold);
+    }
 }
 
 // Prefill in two pieces (split not on a chunk boundary) == prefill in one; then decode
