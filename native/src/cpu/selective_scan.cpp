@@ -66,7 +66,8 @@ static void selective_scan_fast(const mamba4j_selective_scan_args& a) {
     // blocks of 256 channels: their states (256·N floats) stay in L1 while the tokens stream by
     const int64_t block = 256, blocks = (E + block - 1) / block, tasks = a.batch * blocks;
     // threads only for work worth a few hundred µs (about 1 ns per t·e·n element)
-#pragma omp parallel for num_threads(threads()) schedule(dynamic, 1) if (a.batch * a.seqlen * E * N > (int64_t(1) << 18))
+    const bool parallel = a.batch * a.seqlen * E * N > (int64_t(1) << 18);
+#pragma omp parallel for num_threads(threads()) schedule(dynamic, 1) if (parallel)
     for (int64_t task = 0; task < tasks; task++) {
         int64_t b = task / blocks, e0 = (task % blocks) * block, e1 = std::min(E, e0 + block);
         block_kernel(a, state_of(a, b), b, e0, e1);

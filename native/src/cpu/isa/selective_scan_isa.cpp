@@ -3,7 +3,8 @@
 // states of the block's channels live in [N, W] tiles in L1 for the whole sequence, so
 // [L, E, N] is never materialised. Tokens in the outer loop: each token's rows of u, dt,
 // z, y are read as one contiguous run. Per token and channel e (lane j):
-//   Δ = softplus(dt + dt_bias);  h[n] = exp(Δ·A[e,n])·h[n] + Δ·u·B[n];  y = Σ_n C[n]·h[n] + D·u;  y *= silu(z)
+//   Δ = softplus(dt + dt_bias);  h[n] = exp(Δ·A[e,n])·h[n] + Δ·u·B[n]
+//   y = Σ_n C[n]·h[n] + D·u;     y *= silu(z)
 // A = -exp(A_log) [E, N] is computed into the tiles once per call; state [E, N] (NULL:
 // zeros, not returned).
 #include "mamba4j.h"
