@@ -23,7 +23,7 @@ import java.util.zip.ZipOutputStream;
  * cut bodies short and answer 404 for files that are not there.
  */
 final class LocalRepository implements AutoCloseable {
-    enum Mode { NORMAL, TRUNCATE }
+    enum Mode { NORMAL, TRUNCATE, STALL }
 
     final Path root;
     private final HttpServer server;
@@ -67,6 +67,11 @@ final class LocalRepository implements AutoCloseable {
                     out.flush();
                     // the handler fails with the body half sent: the server drops the connection
                     throw new IOException("truncated on purpose");
+                }
+                if (mode == Mode.STALL && body.length > 1) {
+                    out.write(body, 0, body.length / 2);
+                    out.flush();
+                    Thread.sleep(30_000); // the rest never comes (interrupted by close())
                 }
                 out.write(body);
             }

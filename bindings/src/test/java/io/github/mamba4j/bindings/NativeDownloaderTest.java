@@ -146,6 +146,37 @@ class NativeDownloaderTest {
     }
 
     @Test
+    void silentServerTimesOut() throws Exception {
+        try (LocalRepository server = new LocalRepository(repo)) {
+            server.put(GROUP, ARTIFACT, VERSION, JAR_NAME, jar);
+            server.delayMillis = 4000;
+            var r = new NativeDownloader.Request(server.uri(), GROUP, ARTIFACT, VERSION, PLATFORM, sha256(jar), cache,
+                    false, Duration.ofSeconds(1));
+            var e = assertThrows(NativeDownloader.Failure.class, () -> NativeDownloader.fetch(r));
+            assertTrue(e.getMessage().startsWith("the Maven repository did not answer within 1 s (mamba4j.download.timeout)"),
+                    e.getMessage());
+        }
+        assertEquals(List.of(), cacheFolder());
+    }
+
+    @Test
+    void stalledTransferIsCutOffAndLeavesNoHalfFile() throws Exception {
+        try (LocalRepository server = new LocalRepository(repo)) {
+            server.put(GROUP, ARTIFACT, VERSION, JAR_NAME, jar);
+            server.mode = LocalRepository.Mode.STALL;
+            // answer timeout 200 ms: the whole transfer may take 2 s
+            var r = new NativeDownloader.Request(server.uri(), GROUP, ARTIFACT, VERSION, PLATFORM, sha256(jar), cache,
+                    false, Duration.ofMillis(200));
+            long t0 = System.nanoTime();
+            var e = assertThrows(NativeDownloader.Failure.class, () -> NativeDownloader.fetch(r));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            assertTrue(e.getMessage().contains("broke off after"), e.getMessage());
+            assertTrue(seconds < 10, "took " + seconds + " s");
+            assertEquals(List.of(), cacheFolder());
+        }
+    }
+
+    @Test
     void offlineWithAnEmptyCacheSaysSo() throws Exception {
         var e = assertThrows(NativeDownloader.Failure.class,
                 () -> NativeDownloader.fetch(request(URI.create("http://127.0.0.1:9/"), sha256(jar), true)));
