@@ -117,7 +117,7 @@ public final class NativeLibrary {
             }
             NativeDownloader.Request request = NativeDownloader.configured(first, release);
             Path path = NativeDownloader.fetch(request);
-            log.info("libmamba4j {} {}: using {}", release.version(), first.classifier(), path);
+            log.debug("libmamba4j {} {}: using {}", release.version(), first.classifier(), path);
             return path;
         } catch (NativeDownloader.Failure | RuntimeException e) {
             tried.add("download of the " + first.classifier() + " jar"
