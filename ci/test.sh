@@ -21,8 +21,11 @@ if [ "$aarch64" = ON ]; then
       echo "linux-aarch64 needs ${missing[*]} (apt-get install as root), or run with MAMBA4J_CI_AARCH64=OFF" >&2
       exit 1
     fi
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null; } || {
+      echo "apt-get could not install ${missing[*]}; run with MAMBA4J_CI_AARCH64=OFF to leave linux-aarch64 out" >&2
+      exit 1
+    }
   fi
 fi
 
