@@ -239,9 +239,11 @@ public final class ConfigLoader {
             Mixer m = switch (pattern.charAt(i)) {
                 case 'M' -> {
                     int h = integer("mamba_num_heads"), pd = integer("mamba_head_dim"), g = integer("n_groups");
-                    float[] limit = timeStepLimit();
+                    // transformers' NemotronHMamba2Mixer clamps dt to (time_step_min, inf), not to
+                    // time_step_limit (its chunked path; its single-token path does not clamp)
+                    float dtMin = number("time_step_min", 0.001f);
                     yield new Mixer.Mamba2(p + "mixer.", h, pd, g, integer("ssm_state_size"), integer("conv_kernel"),
-                            integer("chunk_size"), limit[0], limit[1], h * pd / g, eps, bool("use_conv_bias", true),
+                            integer("chunk_size"), dtMin, Float.POSITIVE_INFINITY, h * pd / g, eps, bool("use_conv_bias", true),
                             bool("mamba_proj_bias", bool("use_bias", false)));
                 }
                 case '*' -> new Mixer.Attention(p + "mixer.", heads, kvHeads, headDim, (float) (1 / Math.sqrt(headDim)), null,
