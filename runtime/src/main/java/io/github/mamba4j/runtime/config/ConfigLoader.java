@@ -41,6 +41,8 @@ public final class ConfigLoader {
         Path file = Files.isDirectory(path) ? path.resolve("config.json") : path;
         try {
             return parse(Files.readString(file), file.toString());
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ConfigException(file + ": no such file (a model folder holds config.json and its safetensors)", e);
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
         }
