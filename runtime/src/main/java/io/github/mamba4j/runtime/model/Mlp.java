@@ -6,10 +6,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Feed-forward: SwiGLU down(silu(gate·xn) ⊙ up·xn) (gate and up separate, or fused
- * [gate; up] as one [2I, D] matrix), or squared ReLU down(relu(up·xn)²).
+ * Feed-forward: SwiGLU down(silu(gate·xn) ⊙ up·xn), or squared ReLU down(relu(up·xn)²).
+ * A fused [gate; up] checkpoint matrix (Granite) arrives as two views of its halves.
  */
-public record Mlp(Mixer.Mlp spec, int hidden, Tensor gate, Tensor up, Tensor gateUp, Tensor down, Tensor gateBias,
+public record Mlp(Mixer.Mlp spec, int hidden, Tensor gate, Tensor up, Tensor down, Tensor gateBias,
                   Tensor upBias, Tensor downBias) implements Layer {
 
     @Override
@@ -23,16 +23,10 @@ public record Mlp(Mixer.Mlp spec, int hidden, Tensor gate, Tensor up, Tensor gat
                 k.activation(rows, I, Mixer.Activation.RELU2, h, I, null, 0, h, I);
             }
             case SILU_GATE -> {
-                if (gateUp != null) {
-                    MemorySegment gu = s.floats((long) rows * 2 * I);
-                    k.matmul(rows, 2 * I, D, xn, D, gateUp, null, gu, 2 * I, false);
-                    k.activation(rows, I, Mixer.Activation.SILU_GATE, gu, 2 * I, gu.asSlice((long) I * Float.BYTES), 2 * I, h, I);
-                } else {
-                    MemorySegment u = s.floats((long) rows * I);
-                    k.matmul(rows, I, D, xn, D, gate, gateBias, h, I, false);
-                    k.matmul(rows, I, D, xn, D, up, upBias, u, I, false);
-                    k.activation(rows, I, Mixer.Activation.SILU_GATE, h, I, u, I, h, I);
-                }
+                MemorySegment u = s.floats((long) rows * I);
+                k.matmul(rows, I, D, xn, D, gate, gateBias, h, I, false);
+                k.matmul(rows, I, D, xn, D, up, upBias, u, I, false);
+                k.activation(rows, I, Mixer.Activation.SILU_GATE, h, I, u, I, h, I);
             }
         }
         k.matmul(rows, D, I, h, I, down, downBias, residual, D, true);

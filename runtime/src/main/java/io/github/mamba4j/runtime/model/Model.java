@@ -121,7 +121,7 @@ public final class Model implements AutoCloseable {
                 case Mixer.Mamba1 m -> {
                     int E = m.inner(), N = m.state(), R = m.dtRank(), K = m.convWidth();
                     yield new Mamba1Mixer(m, D, t(p + "in_proj.weight", 2L * E, D), f32(opt(m.projBias(), p + "in_proj.bias", 2L * E)),
-                            t(p + "conv1d.weight", E, 1, K).reshape(E, K), f32(opt(m.convBias(), p + "conv1d.bias", E)),
+                            f32(t(p + "conv1d.weight", E, 1, K)).reshape(E, K), f32(opt(m.convBias(), p + "conv1d.bias", E)),
                             t(p + "x_proj.weight", R + 2L * N, E), t(p + "dt_proj.weight", E, R), f32(t(p + "dt_proj.bias", E)),
                             f32(t(p + "A_log", E, N)), f32(t(p + "D", E)), scaled(t(p + "out_proj.weight", D, E), residualScale),
                             f32(scaled(opt(m.projBias(), p + "out_proj.bias", D), residualScale)));
@@ -130,7 +130,7 @@ public final class Model implements AutoCloseable {
                     int E = m.inner(), H = m.heads(), C = m.convChannels(), K = m.convWidth();
                     yield new Mamba2Mixer(m, D, t(p + "in_proj.weight", m.inProjRows(), D),
                             f32(opt(m.projBias(), p + "in_proj.bias", m.inProjRows())),
-                            t(p + "conv1d.weight", C, 1, K).reshape(C, K), f32(opt(m.convBias(), p + "conv1d.bias", C)),
+                            f32(t(p + "conv1d.weight", C, 1, K)).reshape(C, K), f32(opt(m.convBias(), p + "conv1d.bias", C)),
                             f32(t(p + "dt_bias", H)), f32(t(p + "A_log", H)), f32(t(p + "D", H)), t(p + "norm.weight", E),
                             scaled(t(p + "out_proj.weight", D, E), residualScale),
                             f32(scaled(opt(m.projBias(), p + "out_proj.bias", D), residualScale)));
@@ -148,8 +148,11 @@ public final class Model implements AutoCloseable {
                 }
                 case Mixer.Mlp m -> {
                     int I = m.intermediate();
-                    yield new Mlp(m, D, m.gate() == null ? null : t(m.gate(), I, D), m.up() == null ? null : t(m.up(), I, D),
-                            m.gateUp() == null ? null : t(m.gateUp(), 2L * I, D), scaled(t(m.down(), D, I), residualScale),
+                    // a fused [gate; up] matrix is used as two views of its halves (no copy)
+                    Tensor gateUp = m.gateUp() == null ? null : t(m.gateUp(), 2L * I, D);
+                    Tensor gate = gateUp != null ? gateUp.rows(0, I) : m.gate() == null ? null : t(m.gate(), I, D);
+                    Tensor up = gateUp != null ? gateUp.rows(I, 2L * I) : m.up() == null ? null : t(m.up(), I, D);
+                    yield new Mlp(m, D, gate, up, scaled(t(m.down(), D, I), residualScale),
                             m.gate() != null && m.bias() ? f32(t(m.gate().replace(".weight", ".bias"), I)) : null,
                             m.up() != null && m.bias() ? f32(t(m.up().replace(".weight", ".bias"), I)) : null,
                             m.bias() ? f32(scaled(t(m.down().replace(".weight", ".bias"), D), residualScale)) : null);

@@ -130,6 +130,16 @@ public record Tensor(String name, DType dtype, long[] shape, long[] strides, Mem
         return of(name, dtype, newShape, data);
     }
 
+    /** Rows [from, to) of the outermost dimension: a view of the same memory (contiguous only). */
+    public Tensor rows(long from, long to) {
+        if (!isContiguous() || from < 0 || to > shape[0] || from > to)
+            throw new IllegalArgumentException(name + ": rows " + from + ".." + to + " of " + Arrays.toString(shape));
+        long row = numel() / Math.max(shape[0], 1) * dtype.bytes();
+        long[] s = shape.clone();
+        s[0] = to - from;
+        return of(name, dtype, s, data.asSlice(from * row, (to - from) * row));
+    }
+
     /** A copy of the contiguous tensor as a float array (tests, logits). */
     public float[] toFloatArray() {
         long n = numel();
