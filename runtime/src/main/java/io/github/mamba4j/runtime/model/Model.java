@@ -196,6 +196,10 @@ public final class Model implements AutoCloseable {
      */
     float[] forward(Session session, int batch, int seqlen, int[] slots, int[] startPos, int[] ids, boolean allLogits) {
         int D = config.hidden(), V = config.vocabSize(), rows = batch * seqlen;
+        for (int i = 0; i < rows; i++) // checked here so every backend reports it alike, before any state changes
+            if (ids[i] < 0 || ids[i] >= V)
+                throw new IllegalArgumentException("token id " + ids[i] + " at position " + i % seqlen + " is outside the "
+                        + "vocabulary [0, " + V + ")");
         try (Arena scratch = Arena.ofConfined()) {
             Step step = new Step(kernels, scratch, batch, seqlen, slots, startPos);
             MemorySegment residual = step.floats((long) rows * D);

@@ -16,6 +16,14 @@ import org.junit.jupiter.api.Test;
  * and of batched decode; greedy ids where the reference's top-2 margin is clear.
  */
 class ParityTest {
+    /** The kernels under test; subclasses run the same tables on other backends. */
+    Kernels kernels() {
+        return new JavaKernels();
+    }
+
+    Model load(java.nio.file.Path dir) {
+        return Model.load(dir, kernels());
+    }
     static final double TOLERANCE = 1e-4;
     /** A greedy step is compared when its top-2 margin exceeds this multiple of the logit tolerance. */
     static final double CLEAR_MARGIN = 20;
@@ -35,7 +43,7 @@ class ParityTest {
     @ValueSource(strings = {"mamba", "mamba2", "nemotron_h", "llama", "bamba", "granitemoehybrid"})
     void fullForwardMatchesReference(String family) {
         Fixture f = Fixture.load(family);
-        try (Model m = Model.load(f.dir()); Session s = m.newSession(1, 64)) {
+        try (Model m = load(f.dir()); Session s = m.newSession(1, 64)) {
             for (int i = 0; i < f.prompts().size(); i++) {
                 int seq = s.join();
                 assertClose(family + " prompt " + i, s.prefillAll(seq, f.sequence(i)), f.logits().get(i));
@@ -48,7 +56,7 @@ class ParityTest {
     @ValueSource(strings = {"mamba", "mamba2", "nemotron_h", "llama", "bamba", "granitemoehybrid"})
     void prefillThenDecodeMatchesAndGreedyIdsAgree(String family) {
         Fixture f = Fixture.load(family);
-        try (Model m = Model.load(f.dir()); Session s = m.newSession(1, 64)) {
+        try (Model m = load(f.dir()); Session s = m.newSession(1, 64)) {
             for (int i = 0; i < f.prompts().size(); i++) {
                 int[] prompt = f.prompts().get(i), greedy = f.greedy().get(i);
                 float[][] ref = f.logits().get(i);
@@ -79,7 +87,7 @@ class ParityTest {
     @ValueSource(strings = {"mamba", "mamba2", "nemotron_h", "llama", "bamba", "granitemoehybrid"})
     void batchedDecodeEqualsOneAtATime(String family) {
         Fixture f = Fixture.load(family);
-        try (Model m = Model.load(f.dir()); Session s = m.newSession(3, 64)) {
+        try (Model m = load(f.dir()); Session s = m.newSession(3, 64)) {
             int filler = s.join(); // slot 0 busy: the sequences under test use slots 1 and 2
             s.prefill(filler, new int[] {5, 6, 7});
             int a = s.join(), b = s.join();
@@ -104,14 +112,14 @@ class ParityTest {
     @Test
     void shardedCheckpointGivesTheSameLogits() {
         Fixture f = Fixture.load("nemotron_h");
-        try (Model m = Model.load(Fixture.ROOT.resolve("nemotron_h_sharded")); Session s = m.newSession(1, 64)) {
+        try (Model m = load(Fixture.ROOT.resolve("nemotron_h_sharded")); Session s = m.newSession(1, 64)) {
             assertClose("nemotron_h sharded", s.prefillAll(s.join(), f.sequence(0)), f.logits().get(0));
         }
     }
 
     @Test
     void badTokensAndOverlongPromptsAreClearErrors() {
-        try (Model m = Model.load(Fixture.ROOT.resolve("llama")); Session s = m.newSession(1, 8)) {
+        try (Model m = load(Fixture.ROOT.resolve("llama")); Session s = m.newSession(1, 8)) {
             int seq = s.join();
             var id = assertThrows(IllegalArgumentException.class, () -> s.prefill(seq, new int[] {3, 256}));
             assertTrue(id.getMessage().contains("token id 256"), id.getMessage());
@@ -127,7 +135,7 @@ class ParityTest {
 
     @Test
     void memoryReportSeparatesConstantStatesFromKvPerToken() {
-        try (Model m = Model.load(Fixture.ROOT.resolve("nemotron_h")); Session s = m.newSession(2, 32)) {
+        try (Model m = load(Fixture.ROOT.resolve("nemotron_h")); Session s = m.newSession(2, 32)) {
             Session.MemoryReport r = s.memory();
             // 2 Mamba-2 layers × 2 slots × (conv (K-1)·(E+2GN) + ssm H·P·N) fp32
             assertEquals(2L * 2 * (3 * 192 + 8 * 16 * 16) * 4, r.ssmStateBytes());
