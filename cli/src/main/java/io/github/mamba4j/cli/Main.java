@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code mamba4j <command> args}: the command line's entry point. */
 @Command(name = "mamba4j", mixinStandardHelpOptions = true, version = "mamba4j 0.1.0",
         description = "Run Mamba, Mamba-2, Transformer and hybrid language models.",
-        subcommands = {ScoreCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ScoreCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -1,6 +1,7 @@
 package io.github.mamba4j.cli;
 
 import io.github.mamba4j.runtime.generate.Scorer;
+import io.github.mamba4j.runtime.model.JavaKernels;
 import io.github.mamba4j.runtime.model.Model;
 import java.nio.file.Path;
 import java.util.Map;
@@ -23,9 +24,12 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--logits-out", required = true, paramLabel = "FILE", description = "safetensors file to write")
     Path out;
 
+    @Option(names = "--reference", description = "use the plain-Java reference kernels instead of libmamba4j (slow)")
+    boolean reference;
+
     @Override
     public Integer call() throws Exception {
-        try (Model m = Model.load(model)) {
+        try (Model m = reference ? Model.load(model, new JavaKernels()) : Model.load(model)) {
             float[][] logits = Scorer.score(m, ids);
             Scorer.writeLogits(out, logits, Map.of("model", model.toAbsolutePath().toString(), "family",
                     m.config().family().modelType()));

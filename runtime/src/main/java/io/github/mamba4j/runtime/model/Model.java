@@ -32,6 +32,7 @@ public final class Model implements AutoCloseable {
     private final Tensor embedding;
     private final Tensor finalNorm;
     private final Tensor lmHead;
+    private NativeKernels ownedKernels;
 
     private Model(ModelConfig config, Checkpoint checkpoint, Arena arena, Kernels kernels, List<Layer> layers, List<Tensor> norms,
                   Tensor embedding, Tensor finalNorm, Tensor lmHead) {
@@ -46,11 +47,25 @@ public final class Model implements AutoCloseable {
         this.lmHead = lmHead;
     }
 
-    /** Loads a checkpoint folder (config.json + safetensors) with the plain-Java kernels. */
+    /**
+     * Loads a checkpoint folder (config.json + safetensors) to run on libmamba4j's CPU
+     * kernels (a CPU context the model owns and closes). Fails if the native library cannot
+     * load: there is no silent fallback; {@link #load(Path, Kernels)} with {@link JavaKernels}
+     * runs the plain-Java reference instead.
+     */
     public static Model load(Path dir) {
-        return load(dir, new JavaKernels());
+        NativeKernels kernels = new NativeKernels();
+        try {
+            Model m = load(dir, kernels);
+            m.ownedKernels = kernels;
+            return m;
+        } catch (RuntimeException e) {
+            kernels.close();
+            throw e;
+        }
     }
 
+    /** Loads a checkpoint folder to run on {@code kernels}, which stay the caller's to close. */
     public static Model load(Path dir, Kernels kernels) {
         ModelConfig config = ConfigLoader.load(dir);
         Checkpoint checkpoint = Checkpoint.open(dir);
@@ -223,5 +238,7 @@ public final class Model implements AutoCloseable {
     public void close() {
         if (arena.scope().isAlive()) arena.close();
         checkpoint.close();
+        if (ownedKernels != null) ownedKernels.close();
+        ownedKernels = null;
     }
 }
