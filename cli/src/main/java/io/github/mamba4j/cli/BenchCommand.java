@@ -36,6 +36,24 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--generate", defaultValue = "128") int generate;
     @Option(names = "--runs", defaultValue = "3") int runs;
     @Option(names = "--only", split = ",", description = "mamba, mamba2, hybrid, llama") List<String> only;
+    @Option(names = "--profile", description = "time each kernel (adds overhead; for finding the slow one)") boolean profile;
+
+    /** Kernels that time every call of {@code inner} per method name. */
+    static io.github.mamba4j.runtime.model.Kernels timed(io.github.mamba4j.runtime.model.Kernels inner, Map<String, long[]> nanos) {
+        return (io.github.mamba4j.runtime.model.Kernels) java.lang.reflect.Proxy.newProxyInstance(
+                BenchCommand.class.getClassLoader(), new Class<?>[] {io.github.mamba4j.runtime.model.Kernels.class}, (proxy, method, args) -> {
+                    long t0 = System.nanoTime();
+                    try {
+                        return method.invoke(inner, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    } finally {
+                        long[] acc = nanos.computeIfAbsent(method.getName(), k -> new long[2]);
+                        acc[0] += System.nanoTime() - t0;
+                        acc[1]++;
+                    }
+                });
+    }
 
     record Shape(String name, String config, long vocab) {}
 
@@ -73,7 +91,10 @@ final class BenchCommand implements Callable<Integer> {
                 if (only != null && !only.contains(shape.name())) continue;
                 Path m = dir.resolve(shape.name());
                 long params = RandomCheckpoint.write(m, shape.config());
-                try (Model model = Model.load(m); Session session = model.newSession(1, prompt + generate + 1)) {
+                Map<String, long[]> nanos = new java.util.TreeMap<>();
+                var nativeKernels = new io.github.mamba4j.runtime.model.NativeKernels();
+                try (nativeKernels; Model model = profile ? Model.load(m, timed(nativeKernels, nanos)) : Model.load(m, nativeKernels);
+                     Session session = model.newSession(1, prompt + generate + 1)) {
                     int[] ids = IntStream.range(0, prompt).map(i -> (i * 7919 + 13) % (int) shape.vocab()).toArray();
                     double[] promptRate = new double[runs], genRate = new double[runs];
                     for (int r = 0; r < runs; r++) {
@@ -85,6 +106,10 @@ final class BenchCommand implements Callable<Integer> {
                         for (int g = 0; g < generate; g++)
                             token = argmax(session.decode(new int[] {seq}, new int[] {token})[0]);
                         long t2 = System.nanoTime();
+                        if (profile && r == 0) {
+                            nanos.forEach((k, v) -> System.out.printf("#   %-14s %8.1f ms in %d calls%n", k, v[0] / 1e6, v[1]));
+                            nanos.clear();
+                        }
                         session.leave(seq);
                         promptRate[r] = prompt / ((t1 - t0) / 1e9);
                         genRate[r] = generate / ((t2 - t1) / 1e9);
