@@ -126,8 +126,10 @@ public final class Model implements AutoCloseable {
             else if (config.tieEmbeddings()) lmHead = emb;
             else throw new CheckpointException(ckpt.location(), config.lmHead(), "the model needs this tensor (tie_word_embeddings "
                     + "is false) but the checkpoint lacks it");
+            // logits / logitsScale = (rmsnorm(x) ⊙ w / logitsScale) · headᵀ: fold the divisor into the final
+            // norm's [D] weight rather than copy the [V, D] head
             return new Model(config, ckpt, arena, kernels, List.copyOf(layers), List.copyOf(norms),
-                    scaled(emb, config.embeddingScale()), t(config.finalNorm(), D), scaled(lmHead, 1f / config.logitsScale()));
+                    scaled(emb, config.embeddingScale()), scaled(f32(t(config.finalNorm(), D)), 1f / config.logitsScale()), lmHead);
         }
 
         Layer layer(Mixer mixer, int D, float residualScale) {
