@@ -12,11 +12,13 @@ import java.util.List;
  * Reads a Hugging Face config.json into a {@link ModelConfig}. Accepts the spellings of
  * transformers 4 and 5: {@code torch_dtype}/{@code dtype}, {@code rope_theta} +
  * {@code rope_scaling} / {@code rope_parameters}, infinity as {@code {"__float__":
- * "Infinity"}}, Nemotron-H's {@code hybrid_override_pattern} / {@code layers_block_type},
+ * "Infinity"}} or Python's bare {@code Infinity}, Nemotron-H's {@code hybrid_override_pattern} / {@code layers_block_type},
  * Granite's {@code mamba}/{@code attention} / {@code linear_attention}/{@code full_attention}.
  */
 public final class ConfigLoader {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Python's json writes float('inf') as a bare Infinity (transformers 4 configs): accept it. */
+    private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+            .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
 
     private final JsonNode root;
     private final String source;

@@ -156,6 +156,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void pythonsBareInfinity() {
+        String m2 = """
+            {"model_type": "mamba2", "hidden_size": 768, "num_hidden_layers": 24, "state_size": 128, "expand": 2,
+             "head_dim": 64, "num_heads": 24, "n_groups": 1, "conv_kernel": 4, "chunk_size": 256,
+             "layer_norm_epsilon": 1e-5, "vocab_size": 50288, "time_step_limit": [0.0, Infinity], "torch_dtype": "float32"}""";
+        Mixer.Mamba2 m = (Mixer.Mamba2) ConfigLoader.parse(m2, "t").blocks().getFirst().mixer();
+        assertEquals(Float.POSITIVE_INFINITY, m.dtMax());
+        assertEquals(1536, m.normGroupSize());
+    }
+
+    @Test
     void invalidJson() {
         assertThrows(ConfigException.class, () -> ConfigLoader.parse("{\"model_type\": ", "c"));
     }
