@@ -1,9 +1,11 @@
 // CPU benchmark of the SSM kernels: causal conv1d, Mamba-1 selective scan, Mamba-2 SSD
 // (recurrent vs chunked prefill, decode state update). Shapes of mamba-130m (E 1536,
 // N 16) and mamba2-130m (H 24, P 64, N 128, G 1; and G 8). Each line: the median of
-// several runs after a warm-up, and a rate. Plain aligned text, for ci/bench-cpu.sh.
-//   bench_ssm [--quick] [--threads N]   (--quick: fewer repetitions)
-#include <mamba4j.h>
+// several runs after a warm-up, and a rate; decode rows (bound by the state traffic) also
+// as a fraction of the memory read bandwidth measured in the same run. The table format
+// of bench_common.h, for ci/bench-cpu.sh.
+//   bench_ssm [--quick] [--threads N]   (--quick: fewer repetitions, smaller bandwidth probe)
+#include "bench_common.h"
 
 #include <algorithm>
 #include <chrono>
@@ -20,13 +22,10 @@
 namespace {
 
 int g_reps = 7;
+constexpr int kLayers = 24;  // decode benches step this many layers' states in turn
+double g_bandwidth = -1;  // GB/s, measured once per run
 
-void check(mamba4j_status s, const char* what) {
-    if (s != MAMBA4J_OK) {
-        std::fprintf(stderr, "%s failed: %s\n", what, mamba4j_last_error());
-        std::exit(1);
-    }
-}
+using bench::check;
 
 std::vector<float> random(size_t n, float lo, float hi, uint64_t seed) {
     std::mt19937_64 r(seed);
@@ -60,24 +59,29 @@ double median_ms(const std::function<void()>& fn) {
     return median(t);
 }
 
-// Two versions timed alternately (each after one warm-up), so a noisy machine slows both
-// alike; returns both medians.
-std::pair<double, double> median_ms_pair(const std::function<void()>& f, const std::function<void()>& g) {
-    f();
-    g();
-    std::vector<double> tf, tg;
+// Several versions timed in turn (each after one warm-up), so a noisy machine slows all
+// alike; returns each one's median.
+std::vector<double> median_ms_alternating(const std::vector<std::function<void()>>& fns) {
+    for (auto& f : fns) f();
+    std::vector<std::vector<double>> t(fns.size());
     double total = 0;
-    for (int i = 0; i < g_reps && (i < 3 || total < 6000); i++) {
-        tf.push_back(wall_ms(f));
-        tg.push_back(wall_ms(g));
-        total += tf.back() + tg.back();
-    }
-    return {median(tf), median(tg)};
+    for (int i = 0; i < g_reps && (i < 3 || total < 8000); i++)
+        for (size_t k = 0; k < fns.size(); k++) {
+            t[k].push_back(wall_ms(fns[k]));
+            total += t[k].back();
+        }
+    std::vector<double> m;
+    for (auto& v : t) m.push_back(median(v));
+    return m;
 }
 
+// One row of the shared table. rate is GB/s or GFLOP/s by unit; decode rows (GB/s of state
+// traffic) get their fraction of the measured read bandwidth.
 void line(const char* kernel, const std::string& shape, double ms, double rate, const char* unit,
           const std::string& extra = "") {
-    std::printf("%-22s %-44s %10.3f ms %9.2f %-8s %s\n", kernel, shape.c_str(), ms, rate, unit, extra.c_str());
+    const bool gbs = std::strcmp(unit, "GB/s") == 0;
+    bench::row("ssm", std::string(kernel) + " " + shape, ms, gbs ? rate : -1, gbs ? -1 : rate,
+               gbs && g_bandwidth > 0 ? rate / g_bandwidth : -1, extra);
 }
 
 mamba4j_context* g_ctx;
@@ -105,7 +109,7 @@ void bench_conv1d(int64_t B, int64_t L, int64_t C, int64_t K) {
     double ms = median_ms([&] { check(mamba4j_conv1d(g_ctx, &a), "conv1d"); });
     double bytes = double(B * L * C) * 8 + double(B * (K - 1) * C) * 8 + double(C * (K + 1)) * 4;
     char shape[128];
-    std::snprintf(shape, sizeof shape, "B %lld L %lld C %lld K %lld", (long long)B, (long long)L, (long long)C,
+    std::snprintf(shape, sizeof shape, "B%lld L%lld C%lld K%lld", (long long)B, (long long)L, (long long)C,
                   (long long)K);
     line("conv1d+silu", shape, ms, bytes / ms / 1e6, "GB/s");
 }
@@ -139,16 +143,26 @@ void bench_selective_scan(int64_t B, int64_t L, int64_t E, int64_t N) {
     a.ssm_state = state.data();
     a.dt_softplus = 1;
     char shape[128];
-    std::snprintf(shape, sizeof shape, "B %lld L %lld E %lld N %lld", (long long)B, (long long)L, (long long)E,
+    std::snprintf(shape, sizeof shape, "B%lld L%lld E%lld N%lld", (long long)B, (long long)L, (long long)E,
                   (long long)N);
-    double ms = median_ms([&] { check(mamba4j_selective_scan(g_ctx, &a), "selective_scan"); });
-    if (L == 1) {  // decode: the state is read and written once
+    if (L == 1) {
+        // decode: a step of each of kLayers layers, each with its own state (as in a model,
+        // so the states come from memory, not from the cache); the state is read and written once
+        std::vector<float> states(size_t(kLayers) * state.size());
+        for (auto& v : states) v = 0.01f;
+        double ms = median_ms([&] {
+                        for (int l = 0; l < kLayers; l++) {
+                            a.ssm_state = states.data() + size_t(l) * state.size();
+                            check(mamba4j_selective_scan(g_ctx, &a), "selective_scan");
+                        }
+                    }) / kLayers;
         double bytes = double(B * E * N) * 8 + double(E * N) * 4;
-        line("selective_scan decode", shape, ms, bytes / ms / 1e6, "GB/s");
+        line("sel_scan decode", shape, ms, bytes / ms / 1e6, "GB/s", "per layer, 24 layers' states in turn");
     } else {
+        double ms = median_ms([&] { check(mamba4j_selective_scan(g_ctx, &a), "selective_scan"); });
         // per (t, e, n): exp, 2 fma, 1 mul-add for y: counted as 7 flops
         double flops = 7.0 * double(B * L * E * N);
-        line("selective_scan", shape, ms, flops / ms / 1e6, "GFLOP/s", "(7 flop per t·e·n, exp = 1)");
+        line("sel_scan", shape, ms, flops / ms / 1e6, "GFLOP/s", "7 flop per t·e·n (exp = 1)");
     }
 }
 
@@ -203,53 +217,65 @@ struct SsdBench {
     }
     std::string shape() const {
         char s[128];
-        std::snprintf(s, sizeof s, "B %lld L %lld H %lld P %lld G %lld N %lld Q %lld", (long long)B, (long long)L,
-                      (long long)H, (long long)P, (long long)G, (long long)N, (long long)Q);
+        std::snprintf(s, sizeof s, "B%lld L%lld G%lld", (long long)B, (long long)L, (long long)G);
         return s;
     }
 };
 
-void bench_ssd_prefill(int64_t L, int64_t G, int64_t Q) {
-    SsdBench s(1, L, 24, 64, G, 128, Q);
+// Recurrent vs chunked prefill on one layer of mamba2-130m (H 24, P 64, N 128): chunked
+// with the model's chunk of 256 and with AUTO's CPU chunk of 64, timed in turn.
+void bench_ssd_prefill(int64_t L, int64_t G) {
+    SsdBench s(1, L, 24, 64, G, 128, 256);
     // recurrence-equivalent work: 4·P·N flops per token and head (update + output)
     const double flops = 4.0 * double(s.B * s.L * s.H * s.P * s.N);
-    mamba4j_ssd_args rec_args = s.args(MAMBA4J_ALGO_RECURRENT), chk_args = s.args(MAMBA4J_ALGO_CHUNKED);
-    auto [rec, chk] = median_ms_pair([&] { check(mamba4j_ssd(g_ctx, &rec_args), "ssd recurrent"); },
-                                     [&] { check(mamba4j_ssd(g_ctx, &chk_args), "ssd chunked"); });
-    line("ssd recurrent", s.shape(), rec, flops / rec / 1e6, "GFLOP/s");
+    mamba4j_ssd_args rec = s.args(MAMBA4J_ALGO_RECURRENT), q256 = s.args(MAMBA4J_ALGO_CHUNKED),
+                     q64 = s.args(MAMBA4J_ALGO_CHUNKED);
+    q64.chunk_size = 64;
+    auto ms = median_ms_alternating({[&] { check(mamba4j_ssd(g_ctx, &rec), "ssd recurrent"); },
+                                     [&] { check(mamba4j_ssd(g_ctx, &q256), "ssd chunked"); },
+                                     [&] { check(mamba4j_ssd(g_ctx, &q64), "ssd chunked"); }});
+    std::string shape = s.shape();
+    line("ssd recurrent", shape, ms[0], flops / ms[0] / 1e6, "GFLOP/s", "H24 P64 N128; 4·P·N flop per token·head");
     char ratio[96];
-    std::snprintf(ratio, sizeof ratio, "chunked/recurrent speedup %.2fx", rec / chk);
-    line("ssd chunked", s.shape(), chk, flops / chk / 1e6, "GFLOP/s", ratio);
+    std::snprintf(ratio, sizeof ratio, "chunked/recurrent %.2fx", ms[0] / ms[1]);
+    line("ssd chunked Q256", shape, ms[1], flops / ms[1] / 1e6, "GFLOP/s", ratio);
+    std::snprintf(ratio, sizeof ratio, "chunked/recurrent %.2fx (AUTO's chunk)", ms[0] / ms[2]);
+    line("ssd chunked Q64", shape, ms[2], flops / ms[2] / 1e6, "GFLOP/s", ratio);
 }
 
+// Decode: a step of each of kLayers layers, each with its own state (as in a model, so
+// the states come from memory, not from the cache); per layer, the state read + written.
 void bench_ssd_decode(int64_t B, int64_t G) {
     SsdBench s(B, 1, 24, 64, G, 128, 256);
-    double ms = s.run(MAMBA4J_ALGO_AUTO);
+    std::vector<float> states(size_t(kLayers) * s.state.size(), 0.01f);
+    mamba4j_ssd_args a = s.args(MAMBA4J_ALGO_AUTO);
+    double ms = median_ms([&] {
+                    for (int l = 0; l < kLayers; l++) {
+                        a.ssm_state = states.data() + size_t(l) * s.state.size();
+                        check(mamba4j_ssd(g_ctx, &a), "ssd decode");
+                    }
+                }) / kLayers;
     double bytes = double(B * s.H * s.P * s.N) * 8;
-    line("ssd decode", s.shape(), ms, bytes / ms / 1e6, "GB/s", "(state read + write)");
+    line("ssd decode", s.shape(), ms, bytes / ms / 1e6, "GB/s", "per layer, 24 layers' states in turn");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    for (int i = 1; i < argc; i++) {
-        if (std::strcmp(argv[i], "--quick") == 0) g_reps = 3;
-        else if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
+    bench::Options opt(argc, argv);
+    if (opt.quick) g_reps = 3;
+    for (int i = 1; i < argc; i++)
+        if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
             check(mamba4j_cpu_set_threads(std::atoi(argv[++i])), "set threads");
-        else {
-            std::fprintf(stderr, "usage: bench_ssm [--quick] [--threads N]\n");
-            return 2;
-        }
-    }
-    check(mamba4j_context_create(MAMBA4J_BACKEND_CPU, 0, &g_ctx), "context");
+    g_ctx = bench::cpu_context();
     int32_t threads = 0;
-    mamba4j_simd supported, in_use;
     check(mamba4j_cpu_threads(&threads), "threads");
-    check(mamba4j_cpu_simd(&supported, &in_use), "simd");
-    const char* names[] = {"scalar", "avx2", "avx512"};
-    std::printf("# bench_ssm: mamba4j %s, %d threads, simd %s, median of up to %d runs after 1 warm-up\n",
-                mamba4j_version(), threads, names[in_use], g_reps);
-    std::printf("%-22s %-44s %13s %18s\n", "kernel", "shape", "time", "rate");
+    bench::header();
+    g_bandwidth = bench::read_bandwidth_gbs(opt, threads);
+    char note[128];
+    std::snprintf(note, sizeof note, "%d threads, simd %s, median of up to %d runs", threads, bench::simd_name(),
+                  g_reps);
+    bench::row("ssm", "memory read bandwidth", -1, g_bandwidth, -1, 1.0, note);
     bench_conv1d(1, 4096, 1792, 4);  // mamba2-130m xBC: E + 2·G·N channels
     bench_conv1d(1, 1, 1792, 4);
     bench_conv1d(16, 1, 1792, 4);
@@ -257,10 +283,8 @@ int main(int argc, char** argv) {
     bench_selective_scan(1, 1, 1536, 16);
     bench_selective_scan(16, 1, 1536, 16);
     for (int64_t G : {1, 8})
-        for (int64_t L : {1024, 4096}) bench_ssd_prefill(L, G, 256);
-    bench_ssd_prefill(4096, 1, 64);
+        for (int64_t L : {1024, 4096}) bench_ssd_prefill(L, G);
     bench_ssd_decode(1, 1);
     bench_ssd_decode(16, 1);
-    mamba4j_context_destroy(g_ctx);
     return 0;
 }

@@ -237,6 +237,7 @@ MAMBA4J_API mamba4j_status mamba4j_selective_scan(mamba4j_context* ctx, const ma
  * final state out (NULL: zeros, not returned). state_slots as for conv1d.
  * algo: AUTO (recurrent for short L, chunked otherwise), REFERENCE, RECURRENT, CHUNKED
  * (chunk_size tokens per chunk, 0 meaning 256; any L, including L % chunk_size != 0).
+ * AUTO on the CPU may use smaller chunks than chunk_size (the same result up to rounding).
  * CPU: dtype F32 (ALGO_REFERENCE also takes BF16/F16). */
 typedef struct mamba4j_ssd_args {
     int64_t batch, seqlen, heads, head_dim, groups, state; /* B, L, H, P, G, N */

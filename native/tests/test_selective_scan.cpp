@@ -42,7 +42,8 @@ struct Inputs {
         for (auto& v : dt_bias) v = s.softplus ? inv_softplus(uniform(1, 0.001f, 0.1f)[0]) : 0.0f;
         A_log.resize(size_t(s.E * s.N));
         for (int64_t e = 0; e < s.E; e++)  // S4D-real init: A = -(n + 1)
-            for (int64_t n = 0; n < s.N; n++) A_log[size_t(e * s.N + n)] = std::log(float(n + 1)) + uniform(1, -0.1f, 0.1f)[0];
+            for (int64_t n = 0; n < s.N; n++)
+                A_log[size_t(e * s.N + n)] = std::log(float(n + 1)) + uniform(1, -0.1f, 0.1f)[0];
         D = normal(size_t(s.E));
         state0 = normal(size_t(s.B * s.E * s.N), 0.5f);
     }
@@ -158,7 +159,8 @@ void case_bad_args() {
     auto ctx = cpu_context();
     auto bad = good;
     bad.A_log = nullptr;
-    expect_error(mamba4j_selective_scan(ctx, &bad), MAMBA4J_ERR_INVALID_ARGUMENT, "A_log is a null pointer", "null A_log");
+    expect_error(mamba4j_selective_scan(ctx, &bad), MAMBA4J_ERR_INVALID_ARGUMENT, "A_log is a null pointer",
+                 "null A_log");
     bad = good;
     bad.state = -2;
     expect_error(mamba4j_selective_scan(ctx, &bad), MAMBA4J_ERR_INVALID_ARGUMENT, "state must be > 0", "N -2");

@@ -114,6 +114,15 @@ void case_shape(const Shape& s, std::initializer_list<mamba4j_algo> algos) {
         expect_close(std::string("ssd ") + algo_name(algo) + " y", s.str(), got.y, want_y, kThreshold);
         expect_close(std::string("ssd ") + algo_name(algo) + " state", s.str(), got.state, want_state, kThreshold);
     }
+    // no state tensor: zeros in, nothing out
+    Guarded want0(in.x.size(), 0.0f);
+    run(in.args(0, s.L, MAMBA4J_ALGO_REFERENCE, want0.data(), nullptr), "reference, no state " + s.str());
+    std::vector<float> want0_y(want0.data(), want0.data() + want0.n);
+    for (mamba4j_algo algo : algos) {
+        Guarded got0(in.x.size(), 0.0f);
+        run(in.args(0, s.L, algo, got0.data(), nullptr), std::string(algo_name(algo)) + " no state " + s.str());
+        expect_close(std::string("ssd ") + algo_name(algo) + " y (zero state)", s.str(), got0, want0_y, kThreshold);
+    }
 }
 
 // Prefill in two pieces (split not on a chunk boundary) == prefill in one; then decode
@@ -237,7 +246,7 @@ int main() {
     case_shape({1, 190, 4, 16, 2, 16, 50, true, true, true, true}, all);
     case_shape({1, 8300, 2, 8, 1, 16, 256}, {MAMBA4J_ALGO_CHUNKED, MAMBA4J_ALGO_RECURRENT});  // ≥ 8K tokens
     case_shape({1, 8192, 2, 4, 2, 8, 100}, {MAMBA4J_ALGO_CHUNKED});
-    // 234 chunks of 2·8·32·64 fp32 states (128 KiB a chunk): more than one 16 MiB window
+    // many tiny chunks (234 of 3 tokens): the state carried through a long chain of chunks
     case_shape({2, 700, 8, 32, 2, 64, 3}, {MAMBA4J_ALGO_CHUNKED});
     case_pieces({2, 200, 4, 16, 2, 32, 64}, 77, 5);
     case_pieces({1, 600, 2, 8, 1, 16, 256}, 300, 3);

@@ -14,7 +14,8 @@ inline void require_state_slots(const int32_t* slots, int64_t batch) {
     if (slots == nullptr) return;
     std::vector<int32_t> sorted(slots, slots + batch);
     for (int64_t b = 0; b < batch; b++)
-        if (slots[b] < 0) fail(MAMBA4J_ERR_INVALID_ARGUMENT, "state_slots[%lld] = %d is negative", (long long)b, slots[b]);
+        if (slots[b] < 0)
+            fail(MAMBA4J_ERR_INVALID_ARGUMENT, "state_slots[%lld] = %d is negative", (long long)b, slots[b]);
     std::sort(sorted.begin(), sorted.end());
     for (size_t i = 1; i < sorted.size(); i++)
         if (sorted[i] == sorted[i - 1])

@@ -10,10 +10,9 @@
 #include <cmath>
 #include <vector>
 
-MAMBA4J_ISA_DECLARE(void, conv1d_block_f32,
-                    (const float* x, int64_t x_stride_t, int64_t L, int64_t C, int64_t K, const float* wT,
-                     const float* bias, float* state, float* y, int64_t y_stride_t, int64_t c0, int64_t c1,
-                     bool silu))
+MAMBA4J_ISA_DECLARE(void, conv1d_rows_f32,
+                    (const float* x, int64_t x_stride_t, int64_t C, int64_t K, const float* wT, const float* bias,
+                     const float* state, float* y, int64_t y_stride_t, int64_t t0, int64_t t1, bool silu))
 
 namespace mamba4j::cpu {
 
@@ -46,26 +45,39 @@ static void conv1d_reference(const mamba4j_conv1d_args& a) {
     }
 }
 
-// Tasks over (batch row, block of channels); each block vectorised over its channels.
+// The state after the call: the last K-1 rows of [state (K-1 rows); x (L rows)]. Row j
+// reads row L + j >= j, so the shift is safe in place.
+static void update_state(const float* x, int64_t x_stride_t, int64_t L, int64_t C, int64_t K, float* state) {
+    for (int64_t j = 0; j < K - 1; j++) {
+        const int64_t i = L + j;
+        const float* src = i < K - 1 ? state + i * C : x + (i - (K - 1)) * x_stride_t;
+        std::copy(src, src + C, state + j * C);
+    }
+}
+
+// Tasks over (batch row, range of tokens), whole rows each: x and y are read and written
+// in order. The states are read by the tasks and updated after them.
 static void conv1d_fast(const mamba4j_conv1d_args& a) {
     const int64_t L = a.seqlen, C = a.channels, K = a.width;
     std::vector<float> wT(size_t(K * C)), bias(a.bias ? size_t(C) : 0);
     for (int64_t c = 0; c < C; c++)
         for (int64_t k = 0; k < K; k++) wT[size_t(k * C + c)] = load(a.w, a.weight_dtype, c * K + k);
     for (int64_t c = 0; c < int64_t(bias.size()); c++) bias[size_t(c)] = load(a.bias, a.weight_dtype, c);
-    auto block_kernel = MAMBA4J_ISA_SELECT(conv1d_block_f32);
-    const int64_t block = std::max<int64_t>(64, std::min<int64_t>(512, C / std::max(1, threads()) / 2 + 1));
-    const int64_t blocks = (C + block - 1) / block, tasks = a.batch * blocks;
+    auto rows_kernel = MAMBA4J_ISA_SELECT(conv1d_rows_f32);
+    const int64_t span = std::max<int64_t>(16, (L + 2 * threads() - 1) / (2 * threads()));  // tokens a task
+    const int64_t spans = (L + span - 1) / span, tasks = a.batch * spans;
     const float* x = static_cast<const float*>(a.x);
     float* y = static_cast<float*>(a.y);
     // Threads only for work worth a few hundred µs: a parallel region costs a scheduler
     // wake-up, which on a busy machine is far more than a decode step's work.
 #pragma omp parallel for num_threads(threads()) schedule(dynamic, 1) if (a.batch * L * C * K > (int64_t(1) << 20))
     for (int64_t task = 0; task < tasks; task++) {
-        int64_t b = task / blocks, c0 = (task % blocks) * block, c1 = std::min(C, c0 + block);
-        block_kernel(x + b * a.x_stride_b, a.x_stride_t, L, C, K, wT.data(), a.bias ? bias.data() : nullptr,
-                     state_of(a, b), y + b * a.y_stride_b, a.y_stride_t, c0, c1, a.silu != 0);
+        const int64_t b = task / spans, t0 = (task % spans) * span, t1 = std::min(L, t0 + span);
+        rows_kernel(x + b * a.x_stride_b, a.x_stride_t, C, K, wT.data(), a.bias ? bias.data() : nullptr,
+                    state_of(a, b), y + b * a.y_stride_b, a.y_stride_t, t0, t1, a.silu != 0);
     }
+    if (a.conv_state && K > 1)
+        for (int64_t b = 0; b < a.batch; b++) update_state(x + b * a.x_stride_b, a.x_stride_t, L, C, K, state_of(a, b));
 }
 
 void conv1d(const mamba4j_conv1d_args& a) {

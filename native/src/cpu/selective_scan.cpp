@@ -12,8 +12,7 @@
 #include <vector>
 
 MAMBA4J_ISA_DECLARE(void, selective_scan_block_f32,
-                    (const mamba4j_selective_scan_args& a, const float* AT, float* state, int64_t b, int64_t e0,
-                     int64_t e1))
+                    (const mamba4j_selective_scan_args& a, float* state, int64_t b, int64_t e0, int64_t e1))
 
 namespace mamba4j::cpu {
 
@@ -63,17 +62,15 @@ static void selective_scan_reference(const mamba4j_selective_scan_args& a) {
 // SIMD lanes, the state of each in registers/L1 for the whole sequence.
 static void selective_scan_fast(const mamba4j_selective_scan_args& a) {
     const int64_t E = a.inner, N = a.state;
-    std::vector<float> AT(size_t(N * E));  // A = -exp(A_log), transposed to [N, E]
-    for (int64_t e = 0; e < E; e++)
-        for (int64_t n = 0; n < N; n++) AT[size_t(n * E + e)] = -std::exp(a.A_log[e * N + n]);
     auto block_kernel = MAMBA4J_ISA_SELECT(selective_scan_block_f32);
     // blocks of 256 channels: their states (256·N floats) stay in L1 while the tokens stream by
     const int64_t block = 256, blocks = (E + block - 1) / block, tasks = a.batch * blocks;
     // threads only for work worth a few hundred µs (about 1 ns per t·e·n element)
-#pragma omp parallel for num_threads(threads()) schedule(dynamic, 1) if (a.batch * a.seqlen * E * N > (int64_t(1) << 18))
+    const bool parallel = a.batch * a.seqlen * E * N > (int64_t(1) << 18);
+#pragma omp parallel for num_threads(threads()) schedule(dynamic, 1) if (parallel)
     for (int64_t task = 0; task < tasks; task++) {
         int64_t b = task / blocks, e0 = (task % blocks) * block, e1 = std::min(E, e0 + block);
-        block_kernel(a, AT.data(), state_of(a, b), b, e0, e1);
+        block_kernel(a, state_of(a, b), b, e0, e1);
     }
 }
 

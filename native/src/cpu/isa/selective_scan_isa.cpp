@@ -3,8 +3,10 @@
 // states of the block's channels live in [N, W] tiles in L1 for the whole sequence, so
 // [L, E, N] is never materialised. Tokens in the outer loop: each token's rows of u, dt,
 // z, y are read as one contiguous run. Per token and channel e (lane j):
-//   Δ = softplus(dt + dt_bias);  h[n] = exp(Δ·A[e,n])·h[n] + Δ·u·B[n];  y = Σ_n C[n]·h[n] + D·u;  y *= silu(z)
-// AT [N, E] is A = -exp(A_log) transposed; state [E, N] (NULL: zeros, not returned).
+//   Δ = softplus(dt + dt_bias);  h[n] = exp(Δ·A[e,n])·h[n] + Δ·u·B[n]
+//   y = Σ_n C[n]·h[n] + D·u;     y *= silu(z)
+// A = -exp(A_log) [E, N] is computed into the tiles once per call; state [E, N] (NULL:
+// zeros, not returned).
 #include "mamba4j.h"
 #include "vmath.h"
 
@@ -12,11 +14,11 @@
 
 namespace mamba4j::cpu::MAMBA4J_ISA_NS {
 
-void selective_scan_block_f32(const mamba4j_selective_scan_args& a, const float* AT, float* state, int64_t b,
-                              int64_t e0, int64_t e1) {
+void selective_scan_block_f32(const mamba4j_selective_scan_args& a, float* state, int64_t b, int64_t e0,
+                              int64_t e1) {
     constexpr int64_t W = 16;
     constexpr int64_t kAhead = 4;  // tokens of prefetch distance
-    const int64_t L = a.seqlen, E = a.inner, N = a.state;
+    const int64_t L = a.seqlen, N = a.state;
     const int64_t tiles = (e1 - e0 + W - 1) / W;
     const float* u = static_cast<const float*>(a.u) + b * a.u_stride_b + e0;
     const float* dt = static_cast<const float*>(a.dt) + b * a.dt_stride_b + e0;
@@ -24,17 +26,29 @@ void selective_scan_block_f32(const mamba4j_selective_scan_args& a, const float*
     const float* Cm = static_cast<const float*>(a.C) + b * a.C_stride_b;
     const float* z = a.z ? static_cast<const float*>(a.z) + b * a.z_stride_b + e0 : nullptr;
     float* y = static_cast<float*>(a.y) + b * a.y_stride_b + e0;
-    // per tile of W channels: h, A [N, W]; bias, D [W]
-    std::vector<float> h(size_t(tiles * N * W)), A(size_t(tiles * N * W)), bias(size_t(tiles * W)),
-        Dv(size_t(tiles * W));
+    // per tile of W channels: h, A [N, W]; bias, D [W]. Per-thread buffers kept between
+    // calls (a decode step is short: no allocation in it), every element written below.
+    static thread_local std::vector<float> s_h, s_A, s_bias, s_D, s_A_rows;
+    auto grow = [](std::vector<float>& v, int64_t n) {
+        if (int64_t(v.size()) < n) v.resize(size_t(n));
+        return v.data();
+    };
+    float* h = grow(s_h, tiles * N * W);
+    float* A = grow(s_A, tiles * N * W);
+    float* bias = grow(s_bias, tiles * W);
+    float* Dv = grow(s_D, tiles * W);
+    float* A_rows = grow(s_A_rows, (e1 - e0) * N);  // A = -exp(A_log) of the block [e1-e0, N]
+    const float* A_log = a.A_log + e0 * N;
+#pragma omp simd
+    for (int64_t i = 0; i < (e1 - e0) * N; i++) A_rows[i] = -exp_approx(A_log[i]);
     for (int64_t i = 0; i < tiles * W; i++) {
         const int64_t e = e0 + i, tile = i / W, j = i % W;
         const bool live = e < e1;
-        bias[size_t(i)] = live && a.dt_bias ? a.dt_bias[e] : 0.0f;
-        Dv[size_t(i)] = live && a.D ? a.D[e] : 0.0f;
+        bias[i] = live && a.dt_bias ? a.dt_bias[e] : 0.0f;
+        Dv[i] = live && a.D ? a.D[e] : 0.0f;
         for (int64_t n = 0; n < N; n++) {
-            A[size_t((tile * N + n) * W + j)] = live ? AT[n * E + e] : 0.0f;
-            h[size_t((tile * N + n) * W + j)] = live && state ? state[e * N + n] : 0.0f;
+            A[(tile * N + n) * W + j] = live ? A_rows[i * N + n] : 0.0f;
+            h[(tile * N + n) * W + j] = live && state ? state[e * N + n] : 0.0f;
         }
     }
     alignas(64) float dtv[W], dtu[W], uv[W], zv[W], yv[W];
@@ -67,8 +81,8 @@ void selective_scan_block_f32(const mamba4j_selective_scan_args& a, const float*
                     zv[j] = j < w && zt ? zt[j0 + j] : 0.0f;
                 }
             }
-            const float* bias_t = bias.data() + j0;
-            const float* D_t = Dv.data() + j0;
+            const float* bias_t = bias + j0;
+            const float* D_t = Dv + j0;
 #pragma omp simd
             for (int64_t j = 0; j < W; j++) {
                 float d = dtv[j] + bias_t[j];
@@ -77,8 +91,8 @@ void selective_scan_block_f32(const mamba4j_selective_scan_args& a, const float*
                 dtu[j] = d * uv[j];
                 yv[j] = D_t[j] * uv[j];
             }
-            float* hp = h.data() + tile * N * W;
-            const float* Ap = A.data() + tile * N * W;
+            float* hp = h + tile * N * W;
+            const float* Ap = A + tile * N * W;
             for (int64_t n = 0; n < N; n++) {
                 const float Bn = Bt[n], Cn = Ct[n];
                 float* hn = hp + n * W;
@@ -105,7 +119,7 @@ void selective_scan_block_f32(const mamba4j_selective_scan_args& a, const float*
     if (state)
         for (int64_t e = e0; e < e1; e++) {
             const int64_t i = e - e0, tile = i / W, j = i % W;
-            for (int64_t n = 0; n < N; n++) state[e * N + n] = h[size_t((tile * N + n) * W + j)];
+            for (int64_t n = 0; n < N; n++) state[e * N + n] = h[(tile * N + n) * W + j];
         }
 }
 

@@ -1,10 +1,10 @@
 // Mamba-2 SSD, the SIMD work, compiled once per SIMD level (see src/cpu/ssd.cpp for the
 // math, the layouts and the orchestration):
 //  - ssd_step_f32: one token of one head, the recurrence on the state [P, N];
-//  - ssd_chunk_intra_f32: steps 1 and 2 of the chunked algorithm for one chunk of one group;
-//  - ssd_chunk_output_f32: step 4 (+ D skip, z gate) for one chunk of one group.
-// The chunk steps are matrix products on zero-padded packed tiles (gemm_f32 below).
-#include "../ssd_internal.h"
+//  - ssd_chunked_heads_f32: the chunked algorithm over the whole sequence for a block of
+//    heads of one group. Its steps are matrix products on zero-padded packed tiles
+//    (gemm_f32 below).
+#include "mamba4j.h"
 #include "vmath.h"
 
 #include <algorithm>
@@ -121,127 +121,129 @@ void ssd_step_f32(float* S, int64_t P, int64_t N, float a, float delta, const fl
     }
 }
 
-// Steps 1 and 2 for chunk c (of the window) of batch row b, every head of group g.
-void ssd_chunk_intra_f32(const SsdWindow& w, int64_t b, int64_t c, int64_t g) {
-    const mamba4j_ssd_args& a = *w.a;
-    const int64_t H = a.heads, P = a.head_dim, G = a.groups, N = a.state, Q = w.Q;
-    const int64_t t0 = (w.c_begin + c) * Q, q = std::min(Q, a.seqlen - t0);
-    const int64_t qp = round_up(q, kPad), Pp = round_up(P, kPad), Np = round_up(N, kPad);
-    static thread_local std::vector<float> s_Cc, s_Bc, s_Bt, s_CB, s_M, s_X, s_XwT, s_Y, s_S, s_delta;
-    float* Cc = scratch(s_Cc, qp * Np);   // C of the chunk [qp, Np]
-    float* Bc = scratch(s_Bc, qp * Np);   // B of the chunk [qp, Np]
-    float* Bt = scratch(s_Bt, Np * qp);   // Bᵀ [Np, qp]
-    float* CB = scratch(s_CB, qp * qp);   // C·Bᵀ [qp, qp], lower triangle
-    float* M = scratch(s_M, qp * qp);     // (C·Bᵀ ∘ Lmask)·diag(Δ) [qp, qp]
-    float* X = scratch(s_X, qp * Pp);     // x of the head [qp, Pp]
-    float* Xw = scratch(s_XwT, qp * Pp);  // decay-to-end · Δ · x [qp, Pp]
-    float* Y = scratch(s_Y, qp * Pp);     // intra-chunk output [qp, Pp]
-    float* S = scratch(s_S, Pp * Np);     // chunk end state [Pp, Np]
-    float* delta = scratch(s_delta, qp);
+// The chunked algorithm for heads [h0, h1) of one group of batch row b: the chunks in
+// order, each head's state kept transposed, S_inᵀ [Np, Pp], for the whole sequence.
+// Per chunk, C·Bᵀ once for the group, then per head the four steps (step 4 reads the
+// incoming state before step 3 moves it past the chunk):
+//   (1) Y = (C·Bᵀ ∘ Lmask) · (Δ x)           Lmask[i,j] = exp(cum_i − cum_j), j ≤ i
+//   (4) Y += diag(exp(cum_i)) · C · S_inᵀ      (then D skip, z gate, y written once)
+//   (2) S_cᵀ = Bᵀ · (exp(cum_end − cum_j) · Δ_j · x_j)
+//   (3) S_inᵀ ← exp(cum_end) · S_inᵀ + S_cᵀ
+void ssd_chunked_heads_f32(const mamba4j_ssd_args& a, int64_t Q, int64_t b, int64_t h0, int64_t h1,
+                           float* state) {
+    const int64_t L = a.seqlen, P = a.head_dim, N = a.state, g = h0 / (a.heads / a.groups);
+    const int64_t Qp = round_up(Q, kPad), Pp = round_up(P, kPad), Np = round_up(N, kPad);
+    static thread_local std::vector<float> s_Cc, s_Bc, s_Bt, s_CB, s_M, s_X, s_Xw, s_Y, s_Yo, s_Sc, s_ST, s_delta,
+        s_cum;
+    float* Cc = scratch(s_Cc, Qp * Np);   // C of the chunk [qp, Np]
+    float* Bc = scratch(s_Bc, Qp * Np);   // B of the chunk [qp, Np]
+    float* Bt = scratch(s_Bt, Np * Qp);   // Bᵀ [Np, qp]
+    float* CB = scratch(s_CB, Qp * Qp);   // C·Bᵀ [qp, qp], lower triangle
+    float* M = scratch(s_M, Qp * Qp);     // (C·Bᵀ ∘ Lmask)·diag(Δ) [qp, qp]
+    float* X = scratch(s_X, Qp * Pp);     // x of the head [qp, Pp]
+    float* Xw = scratch(s_Xw, Qp * Pp);   // exp(cum_end − cum_j) · Δ_j · x_j [qp, Pp]
+    float* Y = scratch(s_Y, Qp * Pp);     // intra-chunk output [qp, Pp]
+    float* Yo = scratch(s_Yo, Qp * Pp);   // C · S_inᵀ [qp, Pp]
+    float* Sc = scratch(s_Sc, Np * Pp);   // S_cᵀ [Np, Pp]
+    float* ST = scratch(s_ST, (h1 - h0) * Np * Pp);  // S_inᵀ of each head [Np, Pp]
+    float* delta = scratch(s_delta, Qp);
+    float* cum = scratch(s_cum, Qp);
 
-    const float* Bsrc = static_cast<const float*>(a.B) + b * a.B_stride_b + t0 * a.B_stride_t + g * N;
-    const float* Csrc = static_cast<const float*>(a.C) + b * a.C_stride_b + t0 * a.C_stride_t + g * N;
-    for (int64_t i = 0; i < qp; i++)
-        for (int64_t n = 0; n < Np; n++) {
-            bool live = i < q && n < N;
-            Bc[i * Np + n] = live ? Bsrc[i * a.B_stride_t + n] : 0.0f;
-            Cc[i * Np + n] = live ? Csrc[i * a.C_stride_t + n] : 0.0f;
-        }
-    for (int64_t i = 0; i < qp; i++)
-        for (int64_t n = 0; n < Np; n++) Bt[n * qp + i] = Bc[i * Np + n];
-    // C·Bᵀ is shared by the H/G heads of the group
-    gemm_f32(qp, qp, Np, Cc, Np, Bt, qp, CB, qp, false, true);
-
-    const int64_t heads_per_group = H / G;
-    for (int64_t h = g * heads_per_group; h < (g + 1) * heads_per_group; h++) {
-        const float A = -std::exp(a.A_log[h]);
-        const float* dt = static_cast<const float*>(a.dt) + b * a.dt_stride_b + t0 * a.dt_stride_t + h;
-        float* cum = w.cum + (b * H + h) * (w.chunks * Q) + c * Q;
-        float run = 0.0f;
-        for (int64_t i = 0; i < qp; i++) {
-            delta[i] = i < q ? delta_of(a, dt[i * a.dt_stride_t], h) : 0.0f;
-            run += delta[i] * A;
-            if (i < q) cum[i] = run;
-        }
-        const float cum_end = cum[q - 1];
-        auto cum_at = [&](int64_t i) { return i < q ? cum[i] : cum_end; };
-        w.chunk_decay[(b * w.chunks + c) * H + h] = exp_approx(cum_end);
-
-        // (1) intra-chunk output: Y = (C·Bᵀ ∘ Lmask) · (Δ x),  Lmask[i,j] = exp(cum_i − cum_j), j ≤ i
-        for (int64_t i = 0; i < qp; i++) {
-            const float ci = cum_at(i);
-            float* Mi = M + i * qp;
-            const float* CBi = CB + i * qp;
-            const int64_t jend = std::min(qp, (i / MR + 1) * MR);  // the k reach of gemm row block i / MR
-#pragma omp simd
-            for (int64_t j = 0; j < jend; j++) {
-                float e = ci - (j < q ? cum[j] : cum_end);
-                e = e < 0.0f ? e : 0.0f;  // a decay never exceeds 1, whatever the rounding
-                Mi[j] = j <= i ? CBi[j] * exp_approx(e) * delta[j] : 0.0f;
-            }
-        }
-        const float* xsrc = static_cast<const float*>(a.x) + b * a.x_stride_b + t0 * a.x_stride_t + h * P;
-        for (int64_t i = 0; i < qp; i++)
-            for (int64_t p = 0; p < Pp; p++) X[i * Pp + p] = i < q && p < P ? xsrc[i * a.x_stride_t + p] : 0.0f;
-        gemm_f32(qp, Pp, qp, M, qp, X, Pp, Y, Pp, true, false);
-        float* ydst = static_cast<float*>(a.y) + b * a.y_stride_b + t0 * a.y_stride_t + h * P;
-        for (int64_t i = 0; i < q; i++)
-            for (int64_t p = 0; p < P; p++) ydst[i * a.y_stride_t + p] = Y[i * Pp + p];
-
-        // (2) the chunk's own end state: S = Σ_j exp(cum_end − cum_j) · Δ_j · x_j ⊗ B_j = Xwᵀ · B  [P, N]
-        for (int64_t j = 0; j < qp; j++) {
-            float e = cum_end - cum_at(j);
-            e = e < 0.0f ? e : 0.0f;
-            const float wj = exp_approx(e) * delta[j];
-#pragma omp simd
-            for (int64_t p = 0; p < Pp; p++) Xw[j * Pp + p] = wj * X[j * Pp + p];
-        }
-        gemm_f32(Pp, Np, qp, Xw, Pp, Bc, Np, S, Np, false, false, true);
-        float* dst = w.chunk_state + ((b * w.chunks + c) * H + h) * P * N;
-        for (int64_t p = 0; p < P; p++)
-            for (int64_t n = 0; n < N; n++) dst[p * N + n] = S[p * Np + n];
-    }
-}
-
-// Step 4 for chunk c of batch row b, every head of group g: y += exp(cum_i) · C_i · S_inᵀ,
-// then the D skip and the z gate.
-void ssd_chunk_output_f32(const SsdWindow& w, int64_t b, int64_t c, int64_t g) {
-    const mamba4j_ssd_args& a = *w.a;
-    const int64_t H = a.heads, P = a.head_dim, G = a.groups, N = a.state, Q = w.Q;
-    const int64_t t0 = (w.c_begin + c) * Q, q = std::min(Q, a.seqlen - t0);
-    const int64_t qp = round_up(q, kPad), Pp = round_up(P, kPad), Np = round_up(N, kPad);
-    static thread_local std::vector<float> s_Cc, s_St, s_Y;
-    float* Cc = scratch(s_Cc, qp * Np);  // C of the chunk [qp, Np]
-    float* St = scratch(s_St, Np * Pp);  // incoming state transposed [Np, Pp]
-    float* Y = scratch(s_Y, qp * Pp);    // C · S_inᵀ [qp, Pp]
-    const float* Csrc = static_cast<const float*>(a.C) + b * a.C_stride_b + t0 * a.C_stride_t + g * N;
-    for (int64_t i = 0; i < qp; i++)
-        for (int64_t n = 0; n < Np; n++) Cc[i * Np + n] = i < q && n < N ? Csrc[i * a.C_stride_t + n] : 0.0f;
-    const int64_t heads_per_group = H / G;
-    for (int64_t h = g * heads_per_group; h < (g + 1) * heads_per_group; h++) {
-        const float* Sin = w.chunk_state + ((b * w.chunks + c) * H + h) * P * N;
+    for (int64_t h = h0; h < h1; h++) {
+        float* STh = ST + (h - h0) * Np * Pp;
+        const float* S0 = state ? state + h * P * N : nullptr;
         for (int64_t n = 0; n < Np; n++)
-            for (int64_t p = 0; p < Pp; p++) St[n * Pp + p] = n < N && p < P ? Sin[p * N + n] : 0.0f;
-        gemm_f32(qp, Pp, Np, Cc, Np, St, Pp, Y, Pp, false, false);
-        const float* cum = w.cum + (b * H + h) * (w.chunks * Q) + c * Q;
-        const float* x = static_cast<const float*>(a.x) + b * a.x_stride_b + t0 * a.x_stride_t + h * P;
-        const float* z = a.z ? static_cast<const float*>(a.z) + b * a.z_stride_b + t0 * a.z_stride_t + h * P : nullptr;
-        float* y = static_cast<float*>(a.y) + b * a.y_stride_b + t0 * a.y_stride_t + h * P;
-        const float D = a.D ? a.D[h] : 0.0f;
-        for (int64_t i = 0; i < q; i++) {
-            const float decay = exp_approx(cum[i] < 0.0f ? cum[i] : 0.0f);
-            const float* Yi = Y + i * Pp;
-            const float* xi = x + i * a.x_stride_t;
-            float* yi = y + i * a.y_stride_t;
-#pragma omp simd
-            for (int64_t p = 0; p < P; p++) yi[p] += decay * Yi[p] + D * xi[p];
-            if (z) {
-                const float* zi = z + i * a.z_stride_t;
-#pragma omp simd
-                for (int64_t p = 0; p < P; p++) yi[p] *= silu_approx(zi[p]);
+            for (int64_t p = 0; p < Pp; p++) STh[n * Pp + p] = S0 && n < N && p < P ? S0[p * N + n] : 0.0f;
+    }
+    for (int64_t t0 = 0; t0 < L; t0 += Q) {
+        const int64_t q = std::min(Q, L - t0), qp = round_up(q, kPad);
+        const float* Bsrc = static_cast<const float*>(a.B) + b * a.B_stride_b + t0 * a.B_stride_t + g * N;
+        const float* Csrc = static_cast<const float*>(a.C) + b * a.C_stride_b + t0 * a.C_stride_t + g * N;
+        for (int64_t i = 0; i < qp; i++)
+            for (int64_t n = 0; n < Np; n++) {
+                const bool live = i < q && n < N;
+                Bc[i * Np + n] = live ? Bsrc[i * a.B_stride_t + n] : 0.0f;
+                Cc[i * Np + n] = live ? Csrc[i * a.C_stride_t + n] : 0.0f;
             }
+        for (int64_t i = 0; i < qp; i++)
+            for (int64_t n = 0; n < Np; n++) Bt[n * qp + i] = Bc[i * Np + n];
+        gemm_f32(qp, qp, Np, Cc, Np, Bt, qp, CB, qp, false, true);  // shared by the group's heads
+
+        for (int64_t h = h0; h < h1; h++) {
+            float* STh = ST + (h - h0) * Np * Pp;
+            const float A = -std::exp(a.A_log[h]);
+            const float* dt = static_cast<const float*>(a.dt) + b * a.dt_stride_b + t0 * a.dt_stride_t + h;
+            float run = 0.0f;
+            for (int64_t i = 0; i < qp; i++) {  // padded tokens: Δ = 0, cum stays
+                delta[i] = i < q ? delta_of(a, dt[i * a.dt_stride_t], h) : 0.0f;
+                run += delta[i] * A;
+                cum[i] = run;
+            }
+            const float cum_end = cum[qp - 1];
+
+            // (1) intra-chunk: Y = (C·Bᵀ ∘ Lmask) · (Δ x)
+            for (int64_t i = 0; i < qp; i++) {
+                const float ci = cum[i];
+                float* Mi = M + i * qp;
+                const float* CBi = CB + i * qp;
+                const int64_t jend = std::min(qp, (i / MR + 1) * MR);  // the k reach of gemm row block i / MR
+#pragma omp simd
+                for (int64_t j = 0; j < jend; j++) {
+                    float e = ci - cum[j];
+                    e = e < 0.0f ? e : 0.0f;  // a decay never exceeds 1, whatever the rounding
+                    Mi[j] = j <= i ? CBi[j] * exp_approx(e) * delta[j] : 0.0f;
+                }
+            }
+            const float* xsrc = static_cast<const float*>(a.x) + b * a.x_stride_b + t0 * a.x_stride_t + h * P;
+            for (int64_t i = 0; i < qp; i++)
+                for (int64_t p = 0; p < Pp; p++) X[i * Pp + p] = i < q && p < P ? xsrc[i * a.x_stride_t + p] : 0.0f;
+            gemm_f32(qp, Pp, qp, M, qp, X, Pp, Y, Pp, true, false);
+
+            // (4) output from the incoming state: Y += exp(cum_i) · C_i · S_inᵀ; D skip, z gate
+            gemm_f32(qp, Pp, Np, Cc, Np, STh, Pp, Yo, Pp, false, false);
+            const float* zsrc = a.z ? static_cast<const float*>(a.z) + b * a.z_stride_b + t0 * a.z_stride_t + h * P
+                                    : nullptr;
+            float* ydst = static_cast<float*>(a.y) + b * a.y_stride_b + t0 * a.y_stride_t + h * P;
+            const float D = a.D ? a.D[h] : 0.0f;
+            for (int64_t i = 0; i < q; i++) {
+                const float decay = exp_approx(cum[i] < 0.0f ? cum[i] : 0.0f);
+                const float* Yi = Y + i * Pp;
+                const float* Yoi = Yo + i * Pp;
+                const float* xi = X + i * Pp;
+                float* yi = ydst + i * a.y_stride_t;
+                if (zsrc) {
+                    const float* zi = zsrc + i * a.z_stride_t;
+#pragma omp simd
+                    for (int64_t p = 0; p < P; p++) yi[p] = (Yi[p] + decay * Yoi[p] + D * xi[p]) * silu_approx(zi[p]);
+                } else {
+#pragma omp simd
+                    for (int64_t p = 0; p < P; p++) yi[p] = Yi[p] + decay * Yoi[p] + D * xi[p];
+                }
+            }
+
+            // (2) the chunk's own end state, transposed: S_cᵀ = Bᵀ · Xw  [Np, Pp]
+            for (int64_t j = 0; j < qp; j++) {
+                float e = cum_end - cum[j];
+                e = e < 0.0f ? e : 0.0f;
+                const float wj = exp_approx(e) * delta[j];
+#pragma omp simd
+                for (int64_t p = 0; p < Pp; p++) Xw[j * Pp + p] = wj * X[j * Pp + p];
+            }
+            gemm_f32(Np, Pp, qp, Bc, Np, Xw, Pp, Sc, Pp, false, false, true);
+
+            // (3) inter-chunk recurrence: the state past this chunk
+            const float decay_end = exp_approx(cum_end);
+#pragma omp simd
+            for (int64_t i = 0; i < Np * Pp; i++) STh[i] = decay_end * STh[i] + Sc[i];
         }
     }
+    if (state)
+        for (int64_t h = h0; h < h1; h++) {
+            const float* STh = ST + (h - h0) * Np * Pp;
+            float* S = state + h * P * N;
+            for (int64_t p = 0; p < P; p++)
+                for (int64_t n = 0; n < N; n++) S[p * N + n] = STh[n * Pp + p];
+        }
 }
 
 // Δ of token t, head h (for the recurrent path).

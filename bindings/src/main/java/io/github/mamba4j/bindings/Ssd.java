@@ -17,7 +17,8 @@ import java.lang.foreign.MemorySegment;
  * limit; ssmState [slots, heads, headDim, state] fp32, initial state in, final state out
  * (null: zeros); stateSlots [batch] int32 (null: row b uses slot b). {@code chunkSize}
  * tokens per chunk for CHUNKED (0: 256); AUTO takes the recurrence for short sequences
- * and the chunked algorithm otherwise.
+ * and the chunked algorithm otherwise (on the CPU in chunks of at most 64 tokens: the same
+ * result up to rounding, less work).
  */
 public record Ssd(long batch, long seqlen, long heads, long headDim, long groups, long state, long chunkSize,
                   DType dtype, float dtMin, float dtMax, long xStride, long dtStride, long bcStride, long zStride,
