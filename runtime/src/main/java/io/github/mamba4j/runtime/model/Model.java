@@ -144,9 +144,11 @@ public final class Model implements AutoCloseable {
                             f32(scaled(opt(m.projBias(), p + "out_proj.bias", D), residualScale)));
                 }
                 case Mixer.Mamba2 m -> {
-                    int E = m.inner(), H = m.heads(), C = m.convChannels(), K = m.convWidth();
-                    yield new Mamba2Mixer(m, D, t(p + "in_proj.weight", m.inProjRows(), D),
-                            f32(opt(m.projBias(), p + "in_proj.bias", m.inProjRows())),
+                    int E = m.inner(), H = m.heads(), C = m.convChannels(), K = m.convWidth(), P = m.inProjRows();
+                    Tensor inProj = t(p + "in_proj.weight", P, D);
+                    Tensor inBias = f32(opt(m.projBias(), p + "in_proj.bias", P));
+                    yield new Mamba2Mixer(m, D, inProj.rows(0, E), inBias == null ? null : inBias.rows(0, E),
+                            inProj.rows(E, P), inBias == null ? null : inBias.rows(E, P),
                             f32(t(p + "conv1d.weight", C, 1, K)).reshape(C, K), f32(opt(m.convBias(), p + "conv1d.bias", C)),
                             f32(t(p + "dt_bias", H)), f32(t(p + "A_log", H)), f32(t(p + "D", H)), t(p + "norm.weight", E),
                             scaled(t(p + "out_proj.weight", D, E), residualScale),
