@@ -4,16 +4,22 @@
 # one table: per case the median time, GB/s or GFLOP/s, and the fraction of the memory
 # read bandwidth measured in the same run (each bench measures it itself: see
 # native/bench/bench_common.h). Native only: no JDK needed.
-#   ci/bench-cpu.sh [--quick]      --quick: smaller buffers, fewer repetitions
+#   ci/bench-cpu.sh [--quick] [--models]
+#     --quick: smaller buffers, fewer repetitions
+#     --models: then also time whole models (random bf16 weights of real shapes: Mamba-1
+#               130m, Mamba-2 130m, hybrid M-M*-M-M-M*-, SmolLM2-135M-like Llama) through the
+#               Java runtime at 2 threads (bin/mamba4j bench-models; needs a JDK >= 25)
 # Environment: MAMBA4J_SIMD=scalar|avx2|avx512 lowers the SIMD level, as for the library.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="$ROOT/build/bench"
 args=()
+models=0
 for a in "$@"; do
   case "$a" in
     --quick) args+=(--quick) ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --models) models=1 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "unknown option: $a (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -35,5 +41,9 @@ for b in "${benches[@]}"; do
     BENCH_NO_HEADER=1 "$b" "${args[@]}" || status=$?
   fi
 done
+if [ "$models" = 1 ]; then
+  if [ "${#args[@]}" -gt 0 ]; then "$ROOT/bin/mamba4j" bench-models --threads 2 --runs 1 --prompt 128 --generate 32 || status=$?
+  else "$ROOT/bin/mamba4j" bench-models --threads 2 --runs 3 || status=$?; fi
+fi
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 exit $status

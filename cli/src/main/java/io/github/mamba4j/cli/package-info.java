@@ -1,5 +1,5 @@
 /**
- * The {@code generate}, {@code info} and {@code score} command line (picocli).
- * Not written yet: see the runtime and CLI issues.
+ * The command line (picocli): {@code bin/mamba4j <command> args}. {@code score} writes the
+ * logits of a token sequence; {@code generate} and {@code info} come with the CLI issue.
  */
 package io.github.mamba4j.cli;

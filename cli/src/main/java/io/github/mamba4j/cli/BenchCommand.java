@@ -1,0 +1,274 @@
+package io.github.mamba4j.cli;
+
+import io.github.mamba4j.bindings.Mamba4j;
+import io.github.mamba4j.runtime.model.Model;
+import io.github.mamba4j.runtime.model.Session;
+import io.github.mamba4j.runtime.safetensors.SafetensorsWriter;
+import io.github.mamba4j.runtime.tensor.DType;
+import io.github.mamba4j.runtime.tensor.Tensor;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Whole-model CPU benchmark on random bf16 checkpoints of real shapes, built here (nothing
+ * downloaded): prompt tokens/s (one prefill of {@code --prompt} tokens) and generation
+ * tokens/s ({@code --generate} decode steps), medians of {@code --runs}; generation also as
+ * a fraction of the memory-bandwidth floor (weight bytes read per token / read bandwidth
+ * measured in the same run).
+ */
+@Command(name = "bench-models", mixinStandardHelpOptions = true,
+        description = "Time whole models (random bf16 weights of real shapes) on the CPU kernels.")
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--threads", defaultValue = "2") int threads;
+    @Option(names = "--prompt", defaultValue = "512") int prompt;
+    @Option(names = "--generate", defaultValue = "128") int generate;
+    @Option(names = "--runs", defaultValue = "3") int runs;
+    @Option(names = "--only", split = ",", description = "mamba, mamba2, hybrid, llama") List<String> only;
+    @Option(names = "--profile", description = "time each kernel (adds overhead; for finding the slow one)") boolean profile;
+
+    /** Kernels that time every call of {@code inner} per method name. */
+    static io.github.mamba4j.runtime.model.Kernels timed(io.github.mamba4j.runtime.model.Kernels inner, Map<String, long[]> nanos) {
+        return (io.github.mamba4j.runtime.model.Kernels) java.lang.reflect.Proxy.newProxyInstance(
+                BenchCommand.class.getClassLoader(), new Class<?>[] {io.github.mamba4j.runtime.model.Kernels.class}, (proxy, method, args) -> {
+                    long t0 = System.nanoTime();
+                    try {
+                        return method.invoke(inner, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    } finally {
+                        long[] acc = nanos.computeIfAbsent(method.getName(), k -> new long[2]);
+                        acc[0] += System.nanoTime() - t0;
+                        acc[1]++;
+                    }
+                });
+    }
+
+    record Shape(String name, String config, long vocab) {}
+
+    static final List<Shape> SHAPES = List.of(
+            new Shape("mamba", """
+                {"model_type": "mamba", "hidden_size": 768, "num_hidden_layers": 24, "state_size": 16, "expand": 2,
+                 "conv_kernel": 4, "time_step_rank": 48, "use_bias": false, "use_conv_bias": true,
+                 "layer_norm_epsilon": 1e-5, "vocab_size": 50280, "tie_word_embeddings": true}""", 50280),
+            new Shape("mamba2", """
+                {"model_type": "mamba2", "hidden_size": 768, "num_hidden_layers": 24, "state_size": 128, "expand": 2,
+                 "head_dim": 64, "num_heads": 24, "n_groups": 1, "conv_kernel": 4, "chunk_size": 256,
+                 "layer_norm_epsilon": 1e-5, "vocab_size": 50288, "tie_word_embeddings": true}""", 50288),
+            new Shape("hybrid", """
+                {"model_type": "nemotron_h", "hidden_size": 768, "hybrid_override_pattern": "M-M*-M-M-M*-",
+                 "num_attention_heads": 12, "num_key_value_heads": 4, "head_dim": 64, "intermediate_size": 3072,
+                 "mlp_hidden_act": "relu2", "ssm_state_size": 128, "mamba_num_heads": 24, "mamba_head_dim": 64,
+                 "n_groups": 1, "conv_kernel": 4, "chunk_size": 256, "layer_norm_epsilon": 1e-5,
+                 "vocab_size": 50288, "tie_word_embeddings": true}""", 50288),
+            new Shape("llama", """
+                {"model_type": "llama", "hidden_size": 576, "num_hidden_layers": 30, "num_attention_heads": 9,
+                 "num_key_value_heads": 3, "head_dim": 64, "intermediate_size": 1536, "rms_norm_eps": 1e-5,
+                 "rope_theta": 100000.0, "vocab_size": 49152, "tie_word_embeddings": true,
+                 "max_position_embeddings": 8192}""", 49152));
+
+    @Override
+    public Integer call() throws Exception {
+        Mamba4j.setThreads(threads);
+        Path dir = Files.createTempDirectory("mamba4j-bench");
+        System.out.printf("# whole models, random bf16 weights, %d threads, prompt %d, generate %d, median of %d runs%n",
+                threads, prompt, generate, runs);
+        System.out.println("| model | params | prompt tok/s | gen tok/s | weight MB/token | memory GB/s | gen / floor |");
+        System.out.println("|---|---|---|---|---|---|---|");
+        try {
+            for (Shape shape : SHAPES) {
+                if (only != null && !only.contains(shape.name())) continue;
+                Path m = dir.resolve(shape.name());
+                long params = RandomCheckpoint.write(m, shape.config());
+                Map<String, long[]> nanos = new java.util.TreeMap<>();
+                var nativeKernels = new io.github.mamba4j.runtime.model.NativeKernels();
+                try (nativeKernels; Model model = profile ? Model.load(m, timed(nativeKernels, nanos)) : Model.load(m, nativeKernels);
+                     Session session = model.newSession(1, prompt + generate + 1)) {
+                    int[] ids = IntStream.range(0, prompt).map(i -> (i * 7919 + 13) % (int) shape.vocab()).toArray();
+                    double[] promptRate = new double[runs], genRate = new double[runs];
+                    for (int r = 0; r < runs; r++) {
+                        int seq = session.join();
+                        long t0 = System.nanoTime();
+                        session.prefill(seq, ids);
+                        long t1 = System.nanoTime();
+                        int token = 1;
+                        for (int g = 0; g < generate; g++)
+                            token = argmax(session.decode(new int[] {seq}, new int[] {token})[0]);
+                        long t2 = System.nanoTime();
+                        if (profile && r == 0) {
+                            nanos.forEach((k, v) -> System.out.printf("#   %-14s %8.1f ms in %d calls%n", k, v[0] / 1e6, v[1]));
+                            nanos.clear();
+                        }
+                        session.leave(seq);
+                        promptRate[r] = prompt / ((t1 - t0) / 1e9);
+                        genRate[r] = generate / ((t2 - t1) / 1e9);
+                    }
+                    double bandwidth = readBandwidth(threads);
+                    long bytesPerToken = RandomCheckpoint.matrixBytes(m);
+                    double floor = bandwidth / bytesPerToken;
+                    System.out.printf("| %s | %.0fM | %.0f | %.1f | %.0f | %.1f | %.0f%% |%n", shape.name(), params / 1e6,
+                            median(promptRate), median(genRate), bytesPerToken / 1e6, bandwidth / 1e9,
+                            100 * median(genRate) / floor);
+                }
+                deleteTree(m);
+            }
+        } finally {
+            deleteTree(dir);
+        }
+        return 0;
+    }
+
+    static int argmax(float[] v) {
+        int b = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[b]) b = i;
+        return b;
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s[s.length / 2];
+    }
+
+    /**
+     * Memory bandwidth (bytes moved per second) on {@code threads} threads, best of 3 of two
+     * probes over 1 GiB: summing longs (read only) and copying (read + write, counted twice).
+     */
+    static double readBandwidth(int threads) {
+        long bytes = 1L << 30;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment s = arena.allocate(bytes, 64), d = arena.allocate(bytes / 2, 64);
+            s.fill((byte) 1);
+            d.fill((byte) 0);
+            double best = 0;
+            for (int rep = 0; rep < 3; rep++) {
+                long t0 = System.nanoTime();
+                long per = bytes / threads;
+                long sum = IntStream.range(0, threads).parallel().mapToLong(t -> {
+                    long acc = 0, from = t * per / 8, to = (t + 1) * per / 8;
+                    for (long i = from; i < to; i++) acc += s.getAtIndex(ValueLayout.JAVA_LONG, i);
+                    return acc;
+                }).sum();
+                if (sum != 0) best = Math.max(best, bytes / ((System.nanoTime() - t0) / 1e9));
+                long half = bytes / 2, part = half / threads;
+                t0 = System.nanoTime();
+                IntStream.range(0, threads).parallel().forEach(t -> MemorySegment.copy(s, t * part, d, t * part, part));
+                best = Math.max(best, 2.0 * half / ((System.nanoTime() - t0) / 1e9));
+            }
+            return best;
+        }
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) return;
+        try (var walk = Files.walk(p)) {
+            for (Path f : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(f);
+        }
+    }
+
+    /** Writes config.json and a random bf16 model.safetensors with every tensor the config needs. */
+    static final class RandomCheckpoint {
+        static long write(Path dir, String config) throws IOException {
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve("config.json"), config);
+            var cfg = io.github.mamba4j.runtime.config.ConfigLoader.load(dir);
+            Map<String, long[]> shapes = new LinkedHashMap<>();
+            int D = cfg.hidden();
+            shapes.put(cfg.embedding().getFirst(), new long[] {cfg.vocabSize(), D});
+            shapes.put(cfg.finalNorm(), new long[] {D});
+            for (var b : cfg.blocks()) {
+                shapes.put(b.norm(), new long[] {D});
+                String p = b.mixer().prefix();
+                switch (b.mixer()) {
+                    case io.github.mamba4j.runtime.config.Mixer.Mamba1 m -> {
+                        long E = m.inner(), N = m.state(), R = m.dtRank();
+                        shapes.put(p + "in_proj.weight", new long[] {2 * E, D});
+                        shapes.put(p + "conv1d.weight", new long[] {E, 1, m.convWidth()});
+                        shapes.put(p + "conv1d.bias", new long[] {E});
+                        shapes.put(p + "x_proj.weight", new long[] {R + 2 * N, E});
+                        shapes.put(p + "dt_proj.weight", new long[] {E, R});
+                        shapes.put(p + "dt_proj.bias", new long[] {E});
+                        shapes.put(p + "A_log", new long[] {E, N});
+                        shapes.put(p + "D", new long[] {E});
+                        shapes.put(p + "out_proj.weight", new long[] {D, E});
+                    }
+                    case io.github.mamba4j.runtime.config.Mixer.Mamba2 m -> {
+                        long H = m.heads();
+                        shapes.put(p + "in_proj.weight", new long[] {m.inProjRows(), D});
+                        shapes.put(p + "conv1d.weight", new long[] {m.convChannels(), 1, m.convWidth()});
+                        shapes.put(p + "conv1d.bias", new long[] {m.convChannels()});
+                        shapes.put(p + "dt_bias", new long[] {H});
+                        shapes.put(p + "A_log", new long[] {H});
+                        shapes.put(p + "D", new long[] {H});
+                        shapes.put(p + "norm.weight", new long[] {m.inner()});
+                        shapes.put(p + "out_proj.weight", new long[] {D, m.inner()});
+                    }
+                    case io.github.mamba4j.runtime.config.Mixer.Attention a -> {
+                        long q = (long) a.qHeads() * a.headDim(), kv = (long) a.kvHeads() * a.headDim();
+                        shapes.put(p + "q_proj.weight", new long[] {q, D});
+                        shapes.put(p + "k_proj.weight", new long[] {kv, D});
+                        shapes.put(p + "v_proj.weight", new long[] {kv, D});
+                        shapes.put(p + "o_proj.weight", new long[] {D, q});
+                    }
+                    case io.github.mamba4j.runtime.config.Mixer.Mlp m -> {
+                        long I = m.intermediate();
+                        if (m.gate() != null) shapes.put(m.gate(), new long[] {I, D});
+                        if (m.up() != null) shapes.put(m.up(), new long[] {I, D});
+                        if (m.gateUp() != null) shapes.put(m.gateUp(), new long[] {2 * I, D});
+                        shapes.put(m.down(), new long[] {D, I});
+                    }
+                }
+            }
+            long params = 0;
+            try (Arena arena = Arena.ofConfined()) {
+                Map<String, Tensor> tensors = new LinkedHashMap<>();
+                long seed = 0x9E3779B97F4A7C15L;
+                for (var e : shapes.entrySet()) {
+                    String name = e.getKey();
+                    long[] shape = e.getValue();
+                    Tensor t = Tensor.allocate(arena, name, DType.BF16, shape);
+                    long n = t.numel();
+                    params += n;
+                    boolean vector = shape.length == 1;
+                    float scale = vector ? 0f : (float) (1 / Math.sqrt(shape[shape.length - 1] * (shape.length == 3 ? shape[2] : 1)));
+                    for (long i = 0; i < n; i++) {
+                        seed ^= seed << 13;
+                        seed ^= seed >>> 7;
+                        seed ^= seed << 17;
+                        float u = ((seed >>> 40) / (float) (1 << 24)) * 2 - 1; // uniform [-1, 1)
+                        float v;
+                        if (name.endsWith("A_log")) v = (float) Math.log(1 + (i % 16));
+                        else if (name.endsWith("dt_bias") || name.endsWith("dt_proj.bias")) v = -4f + u;
+                        else if (vector) v = 1f + 0.1f * u; // norms, D, conv bias
+                        else v = u * scale * 1.7f;
+                        t.data().setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, Tensor.toBf16(v));
+                    }
+                    tensors.put(name, t);
+                }
+                SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+            }
+            return params;
+        }
+
+        /** Bytes of the 2-D weight matrices a decode step reads (the output head once; the embedding row gather excluded). */
+        static long matrixBytes(Path dir) {
+            try (var ckpt = io.github.mamba4j.runtime.safetensors.Checkpoint.open(dir)) {
+                long bytes = 0;
+                for (Tensor t : ckpt.tensors().values()) if (t.rank() >= 2 && !t.name().contains("conv1d") && !t.name().endsWith("A_log"))
+                    bytes += t.byteSize();
+                return bytes; // the tied embedding counts once: it is the output head
+            }
+        }
+    }
+}

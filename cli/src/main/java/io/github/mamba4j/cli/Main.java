@@ -1,0 +1,33 @@
+package io.github.mamba4j.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code mamba4j <command> args}: the command line's entry point. */
+@Command(name = "mamba4j", mixinStandardHelpOptions = true, version = "mamba4j 0.1.0",
+        description = "Run Mamba, Mamba-2, Transformer and hybrid language models.",
+        subcommands = {ScoreCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.err);
+    }
+
+    /** A command line whose failures print one clear message (no stack trace) and exit with status 1. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("mamba4j " + cmd.getCommandName() + ": " + e.getMessage());
+            return 1;
+        });
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+}
