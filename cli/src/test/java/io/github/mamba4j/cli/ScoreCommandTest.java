@@ -36,7 +36,8 @@ class ScoreCommandTest {
         assertEquals(1, run(err, "score", "--model", MODEL, "--prompt-ids", "5,999", "--logits-out", dir.resolve("x").toString()));
         assertTrue(err.toString().contains("token id 999"), err.toString());
         StringWriter err2 = new StringWriter();
-        assertEquals(1, run(err2, "score", "--model", dir.toString(), "--prompt-ids", "5", "--logits-out", dir.resolve("x").toString()));
+        // a user mistake (no checkpoint there): exit status 2
+        assertEquals(2, run(err2, "score", "--model", dir.toString(), "--prompt-ids", "5", "--logits-out", dir.resolve("x").toString()));
         assertTrue(err2.toString().contains("config.json"), err2.toString());
     }
 }

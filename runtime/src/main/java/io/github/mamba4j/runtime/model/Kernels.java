@@ -10,8 +10,8 @@ import java.lang.foreign.MemorySegment;
  * elements, innermost dimension contiguous; weights are {@link Tensor}s in their stored
  * dtype (F32 or BF16 for matrices; fp32 for the small per-channel vectors); recurrent
  * states fp32. {@code slots} picks the state / cache row of each batch row.
- * {@link JavaKernels} is the plain-Java reference; a native implementation goes through
- * the bindings' wrappers.
+ * {@link NativeKernels} runs them through the bindings' wrappers; the tests hold a
+ * plain-Java implementation as an independent check.
  */
 public interface Kernels {
 

@@ -50,8 +50,7 @@ public final class Model implements AutoCloseable {
     /**
      * Loads a checkpoint folder (config.json + safetensors) to run on libmamba4j's CPU
      * kernels (a CPU context the model owns and closes). Fails if the native library cannot
-     * load: there is no silent fallback; {@link #load(Path, Kernels)} with {@link JavaKernels}
-     * runs the plain-Java reference instead.
+     * load: there is no silent fallback.
      */
     public static Model load(Path dir) {
         NativeKernels kernels = new NativeKernels();
