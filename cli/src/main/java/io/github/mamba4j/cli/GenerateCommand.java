@@ -116,6 +116,7 @@ final class GenerateCommand implements Callable<Integer> {
                         (request, token) -> {
                             if (firstToken[0] == 0) firstToken[0] = System.nanoTime();
                             output.token(token);
+                            return true;
                         });
                 long end = System.nanoTime();
                 output.finish();
@@ -124,7 +125,11 @@ final class GenerateCommand implements Callable<Integer> {
                 Session.MemoryReport mem = session.memory();
                 err.printf("%nload %.2f s | prompt %d tokens, %.1f tokens/s | generated %d tokens (%s), %.1f tokens/s%n",
                         loadSeconds, ids.length, ids.length / prefill, generated,
-                        result.reason() == Generator.StopReason.END_OF_SEQUENCE ? "end of sequence" : "token budget",
+                        switch (result.reason()) {
+                            case END_OF_SEQUENCE -> "end of sequence";
+                            case BUDGET -> "token budget";
+                            case STOPPED -> "stopped";
+                        },
                         generated > 1 ? (generated - 1) / decode : 0.0);
                 err.printf("state: %s constant (conv + SSM) + %s per token of KV cache%n",
                         Bytes.human(mem.ssmStateBytes()), Bytes.human(mem.kvBytesPerToken()));

@@ -16,7 +16,7 @@ import java.util.Set;
 public final class Generator {
     private Generator() {}
 
-    public enum StopReason { END_OF_SEQUENCE, BUDGET }
+    public enum StopReason { END_OF_SEQUENCE, BUDGET, STOPPED }
 
     public record Request(int[] prompt, int maxNewTokens, SamplingParams sampling) {
         public Request {
@@ -28,10 +28,14 @@ public final class Generator {
     /** Generated tokens (the end-of-sequence token included when it stopped generation). */
     public record Result(int[] tokens, StopReason reason) {}
 
-    /** Called for every generated token, in order per request, as soon as it is chosen. */
+    /**
+     * Called for every generated token, in order per request, as soon as it is chosen.
+     * Returning false stops that request there (its result ends with this token, reason
+     * STOPPED); the other requests go on.
+     */
     @FunctionalInterface
     public interface TokenListener {
-        void onToken(int request, int token);
+        boolean onToken(int request, int token);
     }
 
     public static Result generate(Session session, Request request, Set<Integer> eos, TokenListener listener) {
@@ -109,9 +113,9 @@ public final class Generator {
     private static boolean accept(int index, List<Integer> out, int token, Request r, Set<Integer> eos, TokenListener listener,
                                   Result[] results) {
         out.add(token);
-        if (listener != null) listener.onToken(index, token);
+        boolean more = listener == null || listener.onToken(index, token);
         StopReason reason = eos.contains(token) ? StopReason.END_OF_SEQUENCE
-                : out.size() >= r.maxNewTokens() ? StopReason.BUDGET : null;
+                : out.size() >= r.maxNewTokens() ? StopReason.BUDGET : !more ? StopReason.STOPPED : null;
         if (reason == null) return false;
         results[index] = new Result(out.stream().mapToInt(Integer::intValue).toArray(), reason);
         return true;

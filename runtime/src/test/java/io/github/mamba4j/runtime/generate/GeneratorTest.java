@@ -13,6 +13,7 @@ import io.github.mamba4j.runtime.safetensors.SafetensorsFile;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -79,6 +80,24 @@ class GeneratorTest {
             assertEquals(Generator.StopReason.END_OF_SEQUENCE, r.reason());
             assertTrue(r.tokens().length <= 3);
             assertEquals(free[2], r.tokens()[r.tokens().length - 1]);
+        }
+    }
+
+    @Test
+    void listenerStopsOneRequestEarlyAndTheOthersGoOn() {
+        try (Model m = Model.load(FIXTURES.resolve("mamba")); Session s = m.newSession(2, 64)) {
+            List<Generator.Request> requests = List.of(new Generator.Request(new int[] {5, 17, 42}, 8, SamplingParams.GREEDY),
+                    new Generator.Request(new int[] {9, 3}, 8, SamplingParams.GREEDY));
+            List<List<Integer>> streamed = List.of(new ArrayList<>(), new ArrayList<>());
+            List<Generator.Result> r = Generator.generateAll(s, requests, Set.of(), (request, token) -> {
+                streamed.get(request).add(token);
+                return !(request == 0 && streamed.get(0).size() == 3); // stop request 0 after its third token
+            });
+            assertEquals(Generator.StopReason.STOPPED, r.get(0).reason());
+            assertEquals(3, r.get(0).tokens().length);
+            assertEquals(Generator.StopReason.BUDGET, r.get(1).reason());
+            assertEquals(8, r.get(1).tokens().length);
+            assertEquals(streamed.get(1), Arrays.stream(r.get(1).tokens()).boxed().toList(), "the callback saw every token");
         }
     }
 
