@@ -29,7 +29,7 @@ const Shape kMatvec[] = {
 };
 
 void matvec_rows(const bench::Options& opt, double bw, bool bf16_only, const char* variant) {
-    const size_t pool_bytes = size_t(opt.quick ? 128 : 256) << 20;
+    const size_t pool_bytes = size_t(std::getenv("BENCH_POOL_MB") ? std::atoi(std::getenv("BENCH_POOL_MB")) : opt.quick ? 128 : 256) << 20;
     for (bool bf16 : {true, false}) {
         if (bf16_only && !bf16) continue;
         for (const Shape& s : kMatvec) {
