@@ -103,6 +103,70 @@ void prefill_rows(const bench::Options& opt) {
         }
 }
 
+// Elementwise and row kernels of the MLP and the Mamba-2 block at prefill sizes: memory
+// bound, so GB/s (bytes read + written once) against the measured read bandwidth.
+void elementwise_rows(const bench::Options& opt, double bw) {
+    const int64_t rows = 512, dim = 14336;
+    auto gate = bench::random_f32(size_t(rows * dim), 2.0f, 5), up = bench::random_f32(size_t(rows * dim), 1.0f, 6);
+    std::vector<float> y(size_t(rows * dim));
+    for (int kind : {MAMBA4J_ACT_SILU_GATE, MAMBA4J_ACT_RELU2}) {
+        mamba4j_activation_args a{};
+        a.rows = rows;
+        a.dim = dim;
+        a.kind = kind;
+        a.gate = gate.data();
+        a.up = up.data();
+        a.y = y.data();
+        a.gate_stride = a.up_stride = a.y_stride = dim;
+        double ms = bench::median_ms(
+            [&] { bench::check(mamba4j_activation_apply(bench::cpu_context(), &a), "mamba4j_activation_apply"); }, opt);
+        double gbs = double(rows * dim) * 4 * (kind == MAMBA4J_ACT_SILU_GATE ? 3 : 2) / (ms * 1e6);
+        bench::row("dense", kind == MAMBA4J_ACT_SILU_GATE ? "silu_gate f32 512x14336" : "relu2 f32 512x14336", ms, gbs,
+                   -1, gbs / bw, "bytes read + written");
+    }
+    {
+        const int64_t e = 8192, group = 1024;  // Mamba-2 8B: E 8192, G 8
+        auto x = bench::random_f32(size_t(rows * e), 1.0f, 7), z = bench::random_f32(size_t(rows * e), 1.0f, 8);
+        auto w = bench::random_f32(size_t(e), 1.0f, 9);
+        std::vector<float> out(size_t(rows * e));
+        mamba4j_gated_rmsnorm_args a{};
+        a.rows = rows;
+        a.dim = e;
+        a.group_size = group;
+        a.x = x.data();
+        a.z = z.data();
+        a.w = w.data();
+        a.y = out.data();
+        a.x_stride = a.z_stride = a.y_stride = e;
+        a.eps = 1e-5f;
+        double ms = bench::median_ms(
+            [&] { bench::check(mamba4j_gated_rmsnorm(bench::cpu_context(), &a), "mamba4j_gated_rmsnorm"); }, opt);
+        double gbs = double(rows * e) * 4 * 3 / (ms * 1e6);
+        bench::row("dense", "gated_rmsnorm f32 512x8192 group 1024", ms, gbs, -1, gbs / bw, "bytes read + written");
+    }
+    {
+        const int64_t vocab = 50280, d = 768, count = 512;
+        auto table = bench::random_bf16(size_t(vocab * d), 1.0f, 10);
+        std::vector<int32_t> ids(static_cast<size_t>(count));
+        for (int64_t i = 0; i < count; i++) ids[size_t(i)] = int32_t((i * 7919) % vocab);
+        std::vector<float> out(size_t(count * d));
+        mamba4j_embedding_args a{};
+        a.count = count;
+        a.vocab = vocab;
+        a.dim = d;
+        a.table_dtype = MAMBA4J_BF16;
+        a.out_dtype = MAMBA4J_F32;
+        a.ids = ids.data();
+        a.table = table.data();
+        a.out = out.data();
+        a.out_stride = d;
+        double ms = bench::median_ms(
+            [&] { bench::check(mamba4j_embedding(bench::cpu_context(), &a), "mamba4j_embedding"); }, opt);
+        double gbs = double(count * d) * 6 / (ms * 1e6);
+        bench::row("dense", "embedding bf16->f32 512 ids x 768", ms, gbs, -1, gbs / bw, "bytes read + written");
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -130,5 +194,6 @@ int main(int argc, char** argv) {
     }
     matvec_rows(opt, bw, false, std::string(bench::simd_name()).append(" default").c_str());
     prefill_rows(opt);
+    elementwise_rows(opt, bw);
     return 0;
 }
