@@ -4,9 +4,10 @@
 //
 // Usage in a bench:
 //   bench::Options opt(argc, argv);                // --quick: fewer, shorter runs
-//   double bw = bench::read_bandwidth_gbs(opt);     // once per run, printed as a row
-//   double ms = bench::median_ms([&] { ...kernel... }, opt);
-//   bench::row("dense", "matvec bf16 4096x4096", ms, gbs, -1, gbs / bw, "note");
+//   bench::Bandwidth bw = bench::read_bandwidth(opt);     // once per run, printed as a row
+//   bench::Stats t = bench::stats_ms([&] { ...kernel... }, opt);   // median and best
+//   bench::row("dense", "matvec bf16 4096x4096", t, bytes, flops, bw, "note");
+// (simpler: bench::median_ms(...) and row(bench, case, ms, gbs, gflops, frac_bw, note))
 // Rows go to stdout; the header is printed unless BENCH_NO_HEADER is set (ci/bench-cpu.sh
 // prints it once for all benches). Negative values print as "-".
 #pragma once
@@ -42,9 +43,14 @@ inline double now_ms() {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// Runs f `warmup` times, then `reps` times timed one by one; returns the median in ms.
+// Median and best (minimum) time of `reps` timed runs after `warmup` untimed ones, in ms.
+// On a shared machine the median includes preemption by other processes (a kernel on 2
+// threads waits for both); the best run is the uncontended estimate. Both are printed.
+struct Stats {
+    double median, best;
+};
 template <class F>
-double median_ms(F&& f, int warmup, int reps) {
+Stats stats_ms(F&& f, int warmup, int reps) {
     for (int i = 0; i < warmup; i++) f();
     std::vector<double> t(size_t(reps > 0 ? reps : 1));
     for (auto& v : t) {
@@ -53,7 +59,16 @@ double median_ms(F&& f, int warmup, int reps) {
         v = now_ms() - t0;
     }
     std::sort(t.begin(), t.end());
-    return t[t.size() / 2];
+    return {t[t.size() / 2], t[0]};
+}
+template <class F>
+Stats stats_ms(F&& f, const Options& o) {
+    return stats_ms(f, o.warmup, o.reps);
+}
+// Runs f `warmup` times, then `reps` times timed one by one; returns the median in ms.
+template <class F>
+double median_ms(F&& f, int warmup, int reps) {
+    return stats_ms(f, warmup, reps).median;
 }
 template <class F>
 double median_ms(F&& f, const Options& o) {
@@ -99,7 +114,10 @@ __attribute__((target("avx2"))) inline uint64_t sum_streams_avx2(const uint64_t*
 // is as strong as the kernels it is compared with. This is the ceiling of a
 // bandwidth-bound kernel (the decode matvec), measured in the same run because the
 // machine may be shared.
-inline double read_bandwidth_gbs(size_t bytes, int threads, int passes) {
+struct Bandwidth {
+    double median_gbs, best_gbs;  // best reader kind: its median pass, and its fastest pass
+};
+inline Bandwidth read_bandwidth(size_t bytes, int threads, int passes) {
     const size_t words = bytes / 8;
     std::vector<uint64_t> buf(words);
     for (size_t i = 0; i < words; i++) buf[i] = i;  // touch every page
@@ -109,7 +127,7 @@ inline double read_bandwidth_gbs(size_t bytes, int threads, int passes) {
 #else
     const bool avx2 = false;
 #endif
-    double best = 0;
+    Bandwidth best{0, 0};
     for (int kind = 0; kind < 4; kind++) {
         const int streams = kind % 2 ? 8 : 1;
         const bool wide = kind >= 2;
@@ -131,32 +149,58 @@ inline double read_bandwidth_gbs(size_t bytes, int threads, int passes) {
             for (auto& th : pool) th.join();
             for (uint64_t s : sums) sink = sink + s;
         };
-        const double ms = median_ms(pass, 1, passes), gbs = double(words * 8) / (ms * 1e6);
+        const Stats t = stats_ms(pass, 1, passes);
+        const double gbs = double(words * 8) / (t.median * 1e6), top = double(words * 8) / (t.best * 1e6);
         if (std::getenv("BENCH_BW_VERBOSE"))
             std::printf("# read bandwidth, %d threads, %d streams each, %s loads: %.2f GB/s\n", threads, streams,
                          wide ? "32-byte" : "8-byte", gbs);
-        best = std::max(best, gbs);
+        best.median_gbs = std::max(best.median_gbs, gbs);
+        best.best_gbs = std::max(best.best_gbs, top);
     }
     return best;
 }
+inline double read_bandwidth_gbs(size_t bytes, int threads, int passes) {
+    return read_bandwidth(bytes, threads, passes).median_gbs;
+}
+inline Bandwidth read_bandwidth(const Options& o, int threads = 2) {
+    return read_bandwidth(o.quick ? (size_t(256) << 20) : (size_t(1) << 30), threads, o.quick ? 3 : 7);
+}
 inline double read_bandwidth_gbs(const Options& o, int threads = 2) {
-    return read_bandwidth_gbs(o.quick ? (size_t(256) << 20) : (size_t(1) << 30), threads, o.quick ? 3 : 7);
+    return read_bandwidth(o, threads).median_gbs;
 }
 
 inline void header() {
     if (std::getenv("BENCH_NO_HEADER")) return;
-    std::printf("%-10s %-44s %11s %9s %9s %7s  %s\n", "bench", "case", "time_ms", "GB/s", "GFLOP/s", "%bw", "note");
+    std::printf("%-10s %-42s %10s %10s %8s %8s %7s %8s  %s\n", "bench", "case", "time_ms", "best_ms", "GB/s", "GFLOP/s",
+                "%bw", "%bw_best", "note");
 }
 
-inline void row(const char* bench, const std::string& name, double ms, double gbs, double gflops, double frac_bw,
-                const std::string& note = "") {
-    char t[32], g[32], f[32], b[32];
+// One row: time_ms is the median, GB/s and GFLOP/s follow from it, %bw = GB/s over the
+// median read bandwidth; best_ms and %bw_best are the fastest run against the fastest
+// probe pass. Negative values (or best < 0) print as "-".
+inline void row(const char* bench, const std::string& name, double ms, double best_ms, double gbs, double gflops,
+                double frac_bw, double frac_bw_best, const std::string& note = "") {
+    char t[32], tb[32], g[32], f[32], b[32], bb[32];
     std::snprintf(t, sizeof t, ms >= 0 ? "%.4f" : "-", ms);
+    std::snprintf(tb, sizeof tb, best_ms >= 0 ? "%.4f" : "-", best_ms);
     std::snprintf(g, sizeof g, gbs >= 0 ? "%.2f" : "-", gbs);
     std::snprintf(f, sizeof f, gflops >= 0 ? "%.2f" : "-", gflops);
     std::snprintf(b, sizeof b, frac_bw >= 0 ? "%.1f%%" : "-", frac_bw * 100);
-    std::printf("%-10s %-44s %11s %9s %9s %7s  %s\n", bench, name.c_str(), t, g, f, b, note.c_str());
+    std::snprintf(bb, sizeof bb, frac_bw_best >= 0 ? "%.1f%%" : "-", frac_bw_best * 100);
+    std::printf("%-10s %-42s %10s %10s %8s %8s %7s %8s  %s\n", bench, name.c_str(), t, tb, g, f, b, bb, note.c_str());
     std::fflush(stdout);
+}
+// The simple form: a median only.
+inline void row(const char* bench, const std::string& name, double ms, double gbs, double gflops, double frac_bw,
+                const std::string& note = "") {
+    row(bench, name, ms, -1, gbs, gflops, frac_bw, -1, note);
+}
+// From timing stats: bytes moved and flops done per call (either may be 0: not shown).
+inline void row(const char* bench, const std::string& name, Stats t, double bytes, double flops, Bandwidth bw,
+                const std::string& note = "") {
+    const double gbs = bytes > 0 ? bytes / (t.median * 1e6) : -1, gbs_best = bytes > 0 ? bytes / (t.best * 1e6) : -1;
+    row(bench, name, t.median, t.best, gbs, flops > 0 ? flops / (t.median * 1e6) : -1,
+        bytes > 0 ? gbs / bw.median_gbs : -1, bytes > 0 ? gbs_best / bw.best_gbs : -1, note);
 }
 
 inline mamba4j_context* cpu_context() {

@@ -28,7 +28,7 @@ const Shape kMatvec[] = {
     {"mlp 14336x4096", 14336, 4096} //       SwiGLU up / gate
 };
 
-void matvec_rows(const bench::Options& opt, double bw, bool bf16_only, const char* variant) {
+void matvec_rows(const bench::Options& opt, const bench::Bandwidth& bw, bool bf16_only, const char* variant) {
     const size_t pool_bytes = size_t(std::getenv("BENCH_POOL_MB") ? std::atoi(std::getenv("BENCH_POOL_MB")) : opt.quick ? 128 : 256) << 20;
     for (bool bf16 : {true, false}) {
         if (bf16_only && !bf16) continue;
@@ -62,18 +62,17 @@ void matvec_rows(const bench::Options& opt, double bw, bool bf16_only, const cha
                 bench::check(mamba4j_matmul(bench::cpu_context(), &a), "mamba4j_matmul");
             };
             const int reps = std::max<int>(opt.reps, int(copies) * 2);
-            double ms = bench::median_ms(call, std::max<int>(opt.warmup, int(copies)), reps);
-            double gbs = double(wbytes + size_t(s.k + s.n) * 4) / (ms * 1e6);
+            bench::Stats t = bench::stats_ms(call, std::max<int>(opt.warmup, int(copies)), reps);
             char name[96];
             std::snprintf(name, sizeof name, "matvec %s %s %lldx%lld", bf16 ? "bf16" : "f32", s.what, (long long)s.n,
                           (long long)s.k);
-            bench::row("dense", name, ms, gbs, 2.0 * double(s.n * s.k) / (ms * 1e6), gbs / bw,
+            bench::row("dense", name, t, double(wbytes + size_t(s.k + s.n) * 4), 2.0 * double(s.n * s.k), bw,
                        std::string(variant) + ", W from DRAM");
         }
     }
 }
 
-void prefill_rows(const bench::Options& opt) {
+void prefill_rows(const bench::Options& opt, const bench::Bandwidth& bw) {
     const int64_t m = 512;
     const Shape shapes[] = {{"in_proj 130M", 3072, 768}, {"4096x4096", 4096, 4096}};
     for (bool bf16 : {true, false})
@@ -93,19 +92,19 @@ void prefill_rows(const bench::Options& opt) {
             a.w = bf16 ? static_cast<const void*>(wb.data()) : wf.data();
             a.y = y.data();
             a.y_stride = s.n;
-            double ms = bench::median_ms(
+            bench::Stats t = bench::stats_ms(
                 [&] { bench::check(mamba4j_matmul(bench::cpu_context(), &a), "mamba4j_matmul"); },
                 opt.quick ? 1 : 2, opt.quick ? 3 : 7);
             char name[96];
             std::snprintf(name, sizeof name, "matmul m=512 %s %s %lldx%lld", bf16 ? "bf16" : "f32", s.what,
                           (long long)s.n, (long long)s.k);
-            bench::row("dense", name, ms, -1, 2.0 * double(m * s.n * s.k) / (ms * 1e6), -1, "prefill, x fp32");
+            bench::row("dense", name, t, 0, 2.0 * double(m * s.n * s.k), bw, "prefill, x fp32");
         }
 }
 
 // Elementwise and row kernels of the MLP and the Mamba-2 block at prefill sizes: memory
 // bound, so GB/s (bytes read + written once) against the measured read bandwidth.
-void elementwise_rows(const bench::Options& opt, double bw) {
+void elementwise_rows(const bench::Options& opt, const bench::Bandwidth& bw) {
     const int64_t rows = 512, dim = 14336;
     auto gate = bench::random_f32(size_t(rows * dim), 2.0f, 5), up = bench::random_f32(size_t(rows * dim), 1.0f, 6);
     std::vector<float> y(size_t(rows * dim));
@@ -118,11 +117,10 @@ void elementwise_rows(const bench::Options& opt, double bw) {
         a.up = up.data();
         a.y = y.data();
         a.gate_stride = a.up_stride = a.y_stride = dim;
-        double ms = bench::median_ms(
+        bench::Stats t = bench::stats_ms(
             [&] { bench::check(mamba4j_activation_apply(bench::cpu_context(), &a), "mamba4j_activation_apply"); }, opt);
-        double gbs = double(rows * dim) * 4 * (kind == MAMBA4J_ACT_SILU_GATE ? 3 : 2) / (ms * 1e6);
-        bench::row("dense", kind == MAMBA4J_ACT_SILU_GATE ? "silu_gate f32 512x14336" : "relu2 f32 512x14336", ms, gbs,
-                   -1, gbs / bw, "bytes read + written");
+        bench::row("dense", kind == MAMBA4J_ACT_SILU_GATE ? "silu_gate f32 512x14336" : "relu2 f32 512x14336", t,
+                   double(rows * dim) * 4 * (kind == MAMBA4J_ACT_SILU_GATE ? 3 : 2), 0, bw, "bytes read + written");
     }
     {
         const int64_t e = 8192, group = 1024;  // Mamba-2 8B: E 8192, G 8
@@ -139,10 +137,10 @@ void elementwise_rows(const bench::Options& opt, double bw) {
         a.y = out.data();
         a.x_stride = a.z_stride = a.y_stride = e;
         a.eps = 1e-5f;
-        double ms = bench::median_ms(
+        bench::Stats t = bench::stats_ms(
             [&] { bench::check(mamba4j_gated_rmsnorm(bench::cpu_context(), &a), "mamba4j_gated_rmsnorm"); }, opt);
-        double gbs = double(rows * e) * 4 * 3 / (ms * 1e6);
-        bench::row("dense", "gated_rmsnorm f32 512x8192 group 1024", ms, gbs, -1, gbs / bw, "bytes read + written");
+        bench::row("dense", "gated_rmsnorm f32 512x8192 group 1024", t, double(rows * e) * 4 * 3, 0, bw,
+                   "bytes read + written");
     }
     {
         const int64_t vocab = 50280, d = 768, count = 512;
@@ -160,10 +158,10 @@ void elementwise_rows(const bench::Options& opt, double bw) {
         a.table = table.data();
         a.out = out.data();
         a.out_stride = d;
-        double ms = bench::median_ms(
+        bench::Stats t = bench::stats_ms(
             [&] { bench::check(mamba4j_embedding(bench::cpu_context(), &a), "mamba4j_embedding"); }, opt);
-        double gbs = double(count * d) * 6 / (ms * 1e6);
-        bench::row("dense", "embedding bf16->f32 512 ids x 768", ms, gbs, -1, gbs / bw, "bytes read + written");
+        bench::row("dense", "embedding bf16->f32 512 ids x 768", t, double(count * d) * 6, 0, bw,
+                   "bytes read + written; rows mostly in cache");
     }
 }
 
@@ -174,9 +172,10 @@ int main(int argc, char** argv) {
     bench::header();
     // Bandwidth first, with no library thread pool started yet, so the child forked below
     // starts clean.
-    const double bw = bench::read_bandwidth_gbs(opt);
-    bench::row("dense", "memory read bandwidth, 2 threads", -1, bw, -1, 1.0,
-               opt.quick ? "256 MiB buffer, median" : "1 GiB buffer, median");
+    const bench::Bandwidth bw = bench::read_bandwidth(opt);
+    bench::row("dense", "memory read bandwidth, 2 threads", -1, -1, bw.median_gbs, -1, 1.0, 1.0,
+               std::string(opt.quick ? "256 MiB" : "1 GiB") + " buffer; fastest pass " +
+                   std::to_string(bw.best_gbs).substr(0, 5) + " GB/s");
 
     mamba4j_simd supported = 0, in_use = 0;
     mamba4j_cpu_simd(&supported, &in_use);
@@ -193,7 +192,7 @@ int main(int argc, char** argv) {
         if (child > 0) waitpid(child, &status, 0);
     }
     matvec_rows(opt, bw, false, std::string(bench::simd_name()).append(" default").c_str());
-    prefill_rows(opt);
+    prefill_rows(opt, bw);
     elementwise_rows(opt, bw);
     return 0;
 }
