@@ -8,7 +8,7 @@ namespace mamba4j::cpu::MAMBA4J_ISA_NS {
 void activation_row_f32(int kind, const float* gate, const float* up, float* y, int64_t dim) {
     if (kind == 0) {
 #pragma omp simd
-        for (int64_t i = 0; i < dim; i++) y[i] = vsilu(gate[i]) * up[i];
+        for (int64_t i = 0; i < dim; i++) y[i] = silu_approx(gate[i]) * up[i];
     } else if (kind == 1) {
 #pragma omp simd
         for (int64_t i = 0; i < dim; i++) {
@@ -18,7 +18,7 @@ void activation_row_f32(int kind, const float* gate, const float* up, float* y, 
         }
     } else {
 #pragma omp simd
-        for (int64_t i = 0; i < dim; i++) y[i] = vsilu(gate[i]);
+        for (int64_t i = 0; i < dim; i++) y[i] = silu_approx(gate[i]);
     }
 }
 

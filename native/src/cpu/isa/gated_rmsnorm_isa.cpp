@@ -14,7 +14,7 @@ void gated_rmsnorm_row_f32(const float* x, const float* z, const float* w, float
     const float* src = x;
     if (z != nullptr && !norm_before_gate) {
 #pragma omp simd
-        for (int64_t i = 0; i < dim; i++) v[i] = x[i] * vsilu(z[i]);
+        for (int64_t i = 0; i < dim; i++) v[i] = x[i] * silu_approx(z[i]);
         src = v;
     }
     for (int64_t g0 = 0; g0 < dim; g0 += group_size) {
@@ -24,7 +24,7 @@ void gated_rmsnorm_row_f32(const float* x, const float* z, const float* w, float
         const float inv = 1.0f / std::sqrt(ss / float(group_size) + eps);
         if (z != nullptr && norm_before_gate) {
 #pragma omp simd
-            for (int64_t i = g0; i < g0 + group_size; i++) y[i] = src[i] * inv * w[i] * vsilu(z[i]);
+            for (int64_t i = g0; i < g0 + group_size; i++) y[i] = src[i] * inv * w[i] * silu_approx(z[i]);
         } else {
 #pragma omp simd
             for (int64_t i = g0; i < g0 + group_size; i++) y[i] = src[i] * inv * w[i];
