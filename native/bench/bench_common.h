@@ -24,6 +24,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 namespace bench {
 
 struct Options {
@@ -162,8 +164,21 @@ inline Bandwidth read_bandwidth(size_t bytes, int threads, int passes) {
 inline double read_bandwidth_gbs(size_t bytes, int threads, int passes) {
     return read_bandwidth(bytes, threads, passes).median_gbs;
 }
+// Bytes of the last-level cache (0 if unknown): buffers meant to stream from DRAM are
+// made several times larger (servers have L3s of hundreds of MiB).
+inline size_t l3_bytes() {
+#if defined(_SC_LEVEL3_CACHE_SIZE)
+    long v = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    return v > 0 ? size_t(v) : 0;
+#else
+    return 0;
+#endif
+}
+// A buffer size that streams from DRAM: `want`, or 4× the L3 if that is larger.
+inline size_t dram_bytes(size_t want) { return std::max(want, 4 * l3_bytes()); }
+
 inline Bandwidth read_bandwidth(const Options& o, int threads = 2) {
-    return read_bandwidth(o.quick ? (size_t(256) << 20) : (size_t(1) << 30), threads, o.quick ? 3 : 7);
+    return read_bandwidth(dram_bytes(o.quick ? (size_t(256) << 20) : (size_t(1) << 30)), threads, o.quick ? 3 : 7);
 }
 inline double read_bandwidth_gbs(const Options& o, int threads = 2) {
     return read_bandwidth(o, threads).median_gbs;

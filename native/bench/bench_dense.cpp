@@ -2,7 +2,7 @@
 // decode, against the memory read bandwidth measured in the same run, and the prefill
 // matmul (m = 512) in GFLOP/s.
 //
-// Matvec weights rotate over copies that together exceed 256 MiB (8× the 32 MiB L3), so
+// Matvec weights rotate over copies that together exceed 256 MiB and 4× the L3, so
 // every call streams its W from DRAM as in a real model whose layers all differ; a
 // W small enough to stay in the L3 would otherwise show more than the DRAM bandwidth.
 // The bf16 matvec runs twice: the default kernel (W widened to fp32 in registers, x
@@ -29,7 +29,7 @@ const Shape kMatvec[] = {
 };
 
 void matvec_rows(const bench::Options& opt, const bench::Bandwidth& bw, bool bf16_only, const char* variant) {
-    const size_t pool_bytes = size_t(std::getenv("BENCH_POOL_MB") ? std::atoi(std::getenv("BENCH_POOL_MB")) : opt.quick ? 128 : 256) << 20;
+    const size_t pool_bytes = bench::dram_bytes(size_t(opt.quick ? 128 : 256) << 20);
     for (bool bf16 : {true, false}) {
         if (bf16_only && !bf16) continue;
         for (const Shape& s : kMatvec) {
@@ -174,7 +174,7 @@ int main(int argc, char** argv) {
     // starts clean.
     const bench::Bandwidth bw = bench::read_bandwidth(opt);
     bench::row("dense", "memory read bandwidth, 2 threads", -1, -1, bw.median_gbs, -1, 1.0, 1.0,
-               std::string(opt.quick ? "256 MiB" : "1 GiB") + " buffer; fastest pass " +
+               std::to_string(bench::dram_bytes(size_t(opt.quick ? 256 : 1024) << 20) >> 20) + " MiB buffer; fastest pass " +
                    std::to_string(bw.best_gbs).substr(0, 5) + " GB/s");
 
     mamba4j_simd supported = 0, in_use = 0;
