@@ -111,8 +111,8 @@ __attribute__((target("avx2"))) inline uint64_t sum_streams_avx2(const uint64_t*
 
 // Memory read bandwidth in GB/s (1e9 bytes/s): `threads` threads each sum their part of a
 // buffer of `bytes` (1 GiB by default, 256 MiB with --quick), far larger than any cache.
-// Each pass reads the buffer once; per reader kind (1 and 8 streams per thread, plain and
-// AVX2 loads) the median of `passes` passes, and the best kind is returned, so the probe
+// Per reader kind (1 and 8 streams per thread, plain and AVX2 loads) the median of
+// `passes` passes over the buffer, timed per 256 MiB slice, and the best kind is returned, so the probe
 // is as strong as the kernels it is compared with. This is the ceiling of a
 // bandwidth-bound kernel (the decode matvec), measured in the same run because the
 // machine may be shared.
@@ -134,25 +134,31 @@ inline Bandwidth read_bandwidth(size_t bytes, int threads, int passes) {
         const int streams = kind % 2 ? 8 : 1;
         const bool wide = kind >= 2;
         if (wide && !avx2) continue;
+        // One timed sample reads one 256 MiB slice (the slices in turn, so the whole
+        // buffer streams from DRAM): samples of a few ms, like the kernel calls they are
+        // compared with, so the median is not dominated by preemption on a shared machine.
+        const size_t slice = std::min(words, (size_t(256) << 20) / 8), nslices = words / slice;
+        size_t next = 0;
         auto pass = [&] {
+            const uint64_t* base = buf.data() + (next++ % nslices) * slice;
             std::vector<std::thread> pool;
             std::vector<uint64_t> sums(size_t(threads), 0);
             for (int t = 0; t < threads; t++)
                 pool.emplace_back([&, t] {
-                    const size_t lo = words * size_t(t) / size_t(threads), hi = words * size_t(t + 1) / size_t(threads);
+                    const size_t lo = slice * size_t(t) / size_t(threads), hi = slice * size_t(t + 1) / size_t(threads);
 #if defined(__x86_64__)
                     if (wide) {
-                        sums[size_t(t)] = sum_streams_avx2(buf.data() + lo, hi - lo, streams);
+                        sums[size_t(t)] = sum_streams_avx2(base + lo, hi - lo, streams);
                         return;
                     }
 #endif
-                    sums[size_t(t)] = sum_streams_plain(buf.data() + lo, hi - lo, streams);
+                    sums[size_t(t)] = sum_streams_plain(base + lo, hi - lo, streams);
                 });
             for (auto& th : pool) th.join();
-            for (uint64_t s : sums) sink = sink + s;
+            for (uint64_t v : sums) sink = sink + v;
         };
-        const Stats t = stats_ms(pass, 1, passes);
-        const double gbs = double(words * 8) / (t.median * 1e6), top = double(words * 8) / (t.best * 1e6);
+        const Stats t = stats_ms(pass, int(nslices), passes * int(nslices));
+        const double gbs = double(slice * 8) / (t.median * 1e6), top = double(slice * 8) / (t.best * 1e6);
         if (std::getenv("BENCH_BW_VERBOSE"))
             std::printf("# read bandwidth, %d threads, %d streams each, %s loads: %.2f GB/s\n", threads, streams,
                          wide ? "32-byte" : "8-byte", gbs);
