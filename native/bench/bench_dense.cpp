@@ -44,6 +44,12 @@ void matvec_rows(const bench::Options& opt, const bench::Bandwidth& bw, bool bf1
                 auto w = bench::random_f32(size_t(s.n * s.k), 0.05f);
                 for (size_t c = 0; c < copies; c++) std::memcpy(pool.data() + c * wbytes, w.data(), wbytes);
             }
+            // No two pages of the pool alike: a hypervisor that merges identical pages
+            // (KSM) would otherwise map every copy to the same memory and serve it from cache.
+            for (size_t off = 0; off + 8 <= pool.size(); off += 4096) {
+                const uint64_t tag = off * 0x9E3779B97F4A7C15ull;
+                std::memcpy(pool.data() + off, &tag, 2);  // one bf16 / half an f32: a small change
+            }
             auto x = bench::random_f32(size_t(s.k));
             std::vector<float> y(size_t(s.n));
             mamba4j_matmul_args a{};
