@@ -167,6 +167,9 @@ int main() {
         case_f32(1, 2049, 1531, bf16_w, true, true, 1);
         case_f32(3, 517, 768, bf16_w, true, false, 0);
     }
+    // a long prompt: 8K+ rows, m not a multiple of the tile
+    case_f32(8195, 37, 61, true, true, true, 2);
+    case_f32(8195, 19, 130, false, true, false, 0);
     case_bf16_act(1, 130, 257);
     case_bf16_act(9, 67, 1000);
     for (bool bf16_w : {false, true})
