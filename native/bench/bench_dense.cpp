@@ -2,7 +2,7 @@
 // decode, against the memory read bandwidth measured in the same run, and the prefill
 // matmul (m = 512) in GFLOP/s.
 //
-// Matvec weights rotate over copies that together exceed 256 MiB (8× the 32 MiB L3), so
+// Matvec weights rotate over copies that together exceed 256 MiB and 4× the L3, so
 // every call streams its W from DRAM as in a real model whose layers all differ; a
 // W small enough to stay in the L3 would otherwise show more than the DRAM bandwidth.
 // The bf16 matvec runs twice: the default kernel (W widened to fp32 in registers, x
@@ -28,8 +28,8 @@ const Shape kMatvec[] = {
     {"mlp 14336x4096", 14336, 4096} //       SwiGLU up / gate
 };
 
-void matvec_rows(const bench::Options& opt, double bw, bool bf16_only, const char* variant) {
-    const size_t pool_bytes = size_t(opt.quick ? 128 : 256) << 20;
+void matvec_rows(const bench::Options& opt, const bench::Bandwidth& bw, bool bf16_only, const char* variant) {
+    const size_t pool_bytes = bench::dram_bytes(size_t(opt.quick ? 128 : 256) << 20);
     for (bool bf16 : {true, false}) {
         if (bf16_only && !bf16) continue;
         for (const Shape& s : kMatvec) {
@@ -43,6 +43,12 @@ void matvec_rows(const bench::Options& opt, double bw, bool bf16_only, const cha
             } else {
                 auto w = bench::random_f32(size_t(s.n * s.k), 0.05f);
                 for (size_t c = 0; c < copies; c++) std::memcpy(pool.data() + c * wbytes, w.data(), wbytes);
+            }
+            // No two pages of the pool alike: a hypervisor that merges identical pages
+            // (KSM) would otherwise map every copy to the same memory and serve it from cache.
+            for (size_t off = 0; off + 8 <= pool.size(); off += 4096) {
+                const uint64_t tag = off * 0x9E3779B97F4A7C15ull;
+                std::memcpy(pool.data() + off, &tag, 2);  // one bf16 / half an f32: a small change
             }
             auto x = bench::random_f32(size_t(s.k));
             std::vector<float> y(size_t(s.n));
@@ -62,18 +68,17 @@ void matvec_rows(const bench::Options& opt, double bw, bool bf16_only, const cha
                 bench::check(mamba4j_matmul(bench::cpu_context(), &a), "mamba4j_matmul");
             };
             const int reps = std::max<int>(opt.reps, int(copies) * 2);
-            double ms = bench::median_ms(call, std::max<int>(opt.warmup, int(copies)), reps);
-            double gbs = double(wbytes + size_t(s.k + s.n) * 4) / (ms * 1e6);
+            bench::Stats t = bench::stats_ms(call, std::max<int>(opt.warmup, int(copies)), reps);
             char name[96];
             std::snprintf(name, sizeof name, "matvec %s %s %lldx%lld", bf16 ? "bf16" : "f32", s.what, (long long)s.n,
                           (long long)s.k);
-            bench::row("dense", name, ms, gbs, 2.0 * double(s.n * s.k) / (ms * 1e6), gbs / bw,
+            bench::row("dense", name, t, double(wbytes + size_t(s.k + s.n) * 4), 2.0 * double(s.n * s.k), bw,
                        std::string(variant) + ", W from DRAM");
         }
     }
 }
 
-void prefill_rows(const bench::Options& opt) {
+void prefill_rows(const bench::Options& opt, const bench::Bandwidth& bw) {
     const int64_t m = 512;
     const Shape shapes[] = {{"in_proj 130M", 3072, 768}, {"4096x4096", 4096, 4096}};
     for (bool bf16 : {true, false})
@@ -93,14 +98,77 @@ void prefill_rows(const bench::Options& opt) {
             a.w = bf16 ? static_cast<const void*>(wb.data()) : wf.data();
             a.y = y.data();
             a.y_stride = s.n;
-            double ms = bench::median_ms(
+            bench::Stats t = bench::stats_ms(
                 [&] { bench::check(mamba4j_matmul(bench::cpu_context(), &a), "mamba4j_matmul"); },
                 opt.quick ? 1 : 2, opt.quick ? 3 : 7);
             char name[96];
             std::snprintf(name, sizeof name, "matmul m=512 %s %s %lldx%lld", bf16 ? "bf16" : "f32", s.what,
                           (long long)s.n, (long long)s.k);
-            bench::row("dense", name, ms, -1, 2.0 * double(m * s.n * s.k) / (ms * 1e6), -1, "prefill, x fp32");
+            bench::row("dense", name, t, 0, 2.0 * double(m * s.n * s.k), bw, "prefill, x fp32");
         }
+}
+
+// Elementwise and row kernels of the MLP and the Mamba-2 block at prefill sizes: memory
+// bound, so GB/s (bytes read + written once) against the measured read bandwidth.
+void elementwise_rows(const bench::Options& opt, const bench::Bandwidth& bw) {
+    const int64_t rows = 512, dim = 14336;
+    auto gate = bench::random_f32(size_t(rows * dim), 2.0f, 5), up = bench::random_f32(size_t(rows * dim), 1.0f, 6);
+    std::vector<float> y(size_t(rows * dim));
+    for (int kind : {MAMBA4J_ACT_SILU_GATE, MAMBA4J_ACT_RELU2}) {
+        mamba4j_activation_args a{};
+        a.rows = rows;
+        a.dim = dim;
+        a.kind = kind;
+        a.gate = gate.data();
+        a.up = up.data();
+        a.y = y.data();
+        a.gate_stride = a.up_stride = a.y_stride = dim;
+        bench::Stats t = bench::stats_ms(
+            [&] { bench::check(mamba4j_activation_apply(bench::cpu_context(), &a), "mamba4j_activation_apply"); }, opt);
+        bench::row("dense", kind == MAMBA4J_ACT_SILU_GATE ? "silu_gate f32 512x14336" : "relu2 f32 512x14336", t,
+                   double(rows * dim) * 4 * (kind == MAMBA4J_ACT_SILU_GATE ? 3 : 2), 0, bw, "bytes read + written");
+    }
+    {
+        const int64_t e = 8192, group = 1024;  // Mamba-2 8B: E 8192, G 8
+        auto x = bench::random_f32(size_t(rows * e), 1.0f, 7), z = bench::random_f32(size_t(rows * e), 1.0f, 8);
+        auto w = bench::random_f32(size_t(e), 1.0f, 9);
+        std::vector<float> out(size_t(rows * e));
+        mamba4j_gated_rmsnorm_args a{};
+        a.rows = rows;
+        a.dim = e;
+        a.group_size = group;
+        a.x = x.data();
+        a.z = z.data();
+        a.w = w.data();
+        a.y = out.data();
+        a.x_stride = a.z_stride = a.y_stride = e;
+        a.eps = 1e-5f;
+        bench::Stats t = bench::stats_ms(
+            [&] { bench::check(mamba4j_gated_rmsnorm(bench::cpu_context(), &a), "mamba4j_gated_rmsnorm"); }, opt);
+        bench::row("dense", "gated_rmsnorm f32 512x8192 group 1024", t, double(rows * e) * 4 * 3, 0, bw,
+                   "bytes read + written");
+    }
+    {
+        const int64_t vocab = 50280, d = 768, count = 512;
+        auto table = bench::random_bf16(size_t(vocab * d), 1.0f, 10);
+        std::vector<int32_t> ids(static_cast<size_t>(count));
+        for (int64_t i = 0; i < count; i++) ids[size_t(i)] = int32_t((i * 7919) % vocab);
+        std::vector<float> out(size_t(count * d));
+        mamba4j_embedding_args a{};
+        a.count = count;
+        a.vocab = vocab;
+        a.dim = d;
+        a.table_dtype = MAMBA4J_BF16;
+        a.out_dtype = MAMBA4J_F32;
+        a.ids = ids.data();
+        a.table = table.data();
+        a.out = out.data();
+        a.out_stride = d;
+        bench::Stats t = bench::stats_ms(
+            [&] { bench::check(mamba4j_embedding(bench::cpu_context(), &a), "mamba4j_embedding"); }, opt);
+        bench::row("dense", "embedding bf16->f32 512 ids x 768", t, double(count * d) * 6, 0, bw,
+                   "bytes read + written; rows mostly in cache");
+    }
 }
 
 }  // namespace
@@ -110,9 +178,10 @@ int main(int argc, char** argv) {
     bench::header();
     // Bandwidth first, with no library thread pool started yet, so the child forked below
     // starts clean.
-    const double bw = bench::read_bandwidth_gbs(opt);
-    bench::row("dense", "memory read bandwidth, 2 threads", -1, bw, -1, 1.0,
-               opt.quick ? "256 MiB buffer, median" : "1 GiB buffer, median");
+    const bench::Bandwidth bw = bench::read_bandwidth(opt);
+    bench::row("dense", "memory read bandwidth, 2 threads", -1, -1, bw.median_gbs, -1, 1.0, 1.0,
+               std::to_string(bench::dram_bytes(size_t(opt.quick ? 256 : 1024) << 20) >> 20) + " MiB buffer; fastest pass " +
+                   std::to_string(bw.best_gbs).substr(0, 5) + " GB/s");
 
     mamba4j_simd supported = 0, in_use = 0;
     mamba4j_cpu_simd(&supported, &in_use);
@@ -129,6 +198,7 @@ int main(int argc, char** argv) {
         if (child > 0) waitpid(child, &status, 0);
     }
     matvec_rows(opt, bw, false, std::string(bench::simd_name()).append(" default").c_str());
-    prefill_rows(opt);
+    prefill_rows(opt, bw);
+    elementwise_rows(opt, bw);
     return 0;
 }

@@ -99,6 +99,7 @@ int main() {
         case_f32(kind, 5, 513, 0, true);
         case_f32(kind, 64, 4099, 2, true);  // big enough to run on both threads
         case_f32(kind, 129, 2048, 0, false);
+        case_f32(kind, 8193, 33, 1, false);  // a long prompt, rows split over threads
         case_bf16(kind, 7, 333);
         case_nan(kind);
     }

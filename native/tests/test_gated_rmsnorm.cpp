@@ -88,6 +88,7 @@ int main() {
                     case_f32(rows, dim, group, nbg, gate, rows == 5 ? 3 : 0, false);
             case_f32(4, 1000, 250, nbg, gate, 0, true);
             case_f32(64, 8192, 1024, nbg, gate, 0, false);  // both threads
+            case_f32(8193, 48, 16, nbg, gate, 1, false);    // a long prompt
         }
     for (int nbg : {0, 1}) case_bf16(9, 768, 96, nbg);
 

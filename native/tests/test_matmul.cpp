@@ -12,6 +12,9 @@
 
 #include <cstdlib>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 using namespace harness;
 
 static uint16_t to_bf16(float f) {
@@ -128,7 +131,28 @@ static void case_nan(bool bf16_w, int64_t m) {
     expect(all_nan, "matmul: a NaN in the last x row reaches every element of its y row (m=" + std::to_string(m) + ")");
 }
 
+// The vdpbf16ps matvec (MAMBA4J_BF16_MATVEC=dpbf16, read once per process) in a child
+// forked before any library call; its assertions count in the child's exit status.
+static void dpbf16_variant_in_child() {
+    if (std::getenv("MAMBA4J_BF16_MATVEC") != nullptr) return;
+    std::fflush(stdout);
+    pid_t child = fork();
+    if (child == 0) {
+        setenv("MAMBA4J_BF16_MATVEC", "dpbf16", 1);
+        for (auto nk : {std::pair<int64_t, int64_t>{1, 1}, {37, 61}, {130, 257}, {67, 1000}, {2049, 1531}, {19, 4099}})
+            for (int variant = 0; variant < 3; variant++)
+                case_f32(1, nk.first, nk.second, true, variant >= 1, variant == 2, variant == 2 ? 3 : 0);
+        case_nan(true, 1);
+        std::printf("dpbf16 child: ");
+        std::exit(finish());
+    }
+    int status = 1;
+    const bool ok = child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    expect(ok, "matmul: the MAMBA4J_BF16_MATVEC=dpbf16 matvec cases (child process) failed");
+}
+
 int main() {
+    dpbf16_variant_in_child();
     const int64_t shapes[][2] = {{1, 1}, {3, 7}, {37, 61}, {67, 1000}, {130, 257}, {19, 4099}};
     for (int64_t m : {1, 2, 5, 17, 64})
         for (auto& nk : shapes)
@@ -143,6 +167,9 @@ int main() {
         case_f32(1, 2049, 1531, bf16_w, true, true, 1);
         case_f32(3, 517, 768, bf16_w, true, false, 0);
     }
+    // a long prompt: 8K+ rows, m not a multiple of the tile
+    case_f32(8195, 37, 61, true, true, true, 2);
+    case_f32(8195, 19, 130, false, true, false, 0);
     case_bf16_act(1, 130, 257);
     case_bf16_act(9, 67, 1000);
     for (bool bf16_w : {false, true})
