@@ -148,14 +148,22 @@ static double check_close(const std::string& op, const std::string& shape, const
 static double softplus_d(double x) { return x > 20 ? x : std::log1p(std::exp(x)); }
 static double silu_d(double x) { return x / (1 + std::exp(-x)); }
 
-// NMSE thresholds per output dtype. Inputs are exact in the dtype, so the error is the
-// rounding of the output (bf16: about 2e-6 NMSE for one rounding, f16: 64× less) plus,
-// for the tensor-core paths, the rounding of the matrix operands (mamba_ssm rounds the
-// same operands); fp32 results are fp32 arithmetic with fast exp (~1e-12..1e-9).
+// NMSE thresholds per output dtype: about twice what the peer makes at that precision.
+// Inputs are exact in the dtype, so the error is the rounding of the output (bf16: 2.8e-6
+// NMSE measured for one rounding of the fp64 result, f16: 64× less) plus, on the
+// tensor-core paths, the rounding of the matrix operands. mamba_ssm's bf16
+// mamba_chunk_scan_combined measured 5.0e-6 / 5.4e-6 (y) and 2.8e-6 / 2.5e-6 (final
+// state) against fp64 on these distributions (H100, 2026-11-25, ci/gpu_bench.py peers);
+// its selective_state_update computes in fp32 and rounds once (2.8e-6). fp32 results are
+// fp32 arithmetic with fast exp (~1e-14 measured).
 static double tol(mamba4j_dtype dt, bool matrix_path) {
-    if (dt == MAMBA4J_BF16) return matrix_path ? 5e-5 : 1.5e-5;
-    if (dt == MAMBA4J_F16) return matrix_path ? 4e-6 : 1e-6;
+    if (dt == MAMBA4J_BF16) return matrix_path ? 1.2e-5 : 6e-6;
+    if (dt == MAMBA4J_F16) return matrix_path ? 2e-7 : 1e-7;
     return 1e-8;
+}
+static double state_tol(mamba4j_dtype dt, bool matrix_path) {
+    if (!matrix_path || dt == MAMBA4J_F32) return 1e-9;
+    return dt == MAMBA4J_BF16 ? 6e-6 : 1e-7;
 }
 
 // ============================================================== SSD
@@ -308,7 +316,7 @@ static void test_ssd_case(const SsdCase& c) {
     const bool matrix = c.dt != MAMBA4J_F32 && (c.algo == MAMBA4J_ALGO_CHUNKED || (c.algo == MAMBA4J_ALGO_AUTO && c.L >= 64));
     check_close("ssd y", shape, s.y, want, tol(c.dt, matrix));
     std::vector<float> want_state(state.begin(), state.end());
-    check_close("ssd state", shape, s.state, want_state, matrix ? 2e-5 : 1e-9);
+    check_close("ssd state", shape, s.state, want_state, state_tol(c.dt, matrix));
     ssd_free(s);
 }
 
@@ -337,7 +345,7 @@ static void test_ssd_carry(mamba4j_dtype dt) {
     for (int64_t t = 450; t < 460; t++) part(t, 1, MAMBA4J_ALGO_AUTO);
     check_close("ssd y", shape, s.y, want, tol(dt, true));
     std::vector<float> want_state(state.begin(), state.end());
-    check_close("ssd state", shape, s.state, want_state, 2e-5);
+    check_close("ssd state", shape, s.state, want_state, state_tol(dt, true));
     ssd_free(s);
 }
 
@@ -668,6 +676,9 @@ static void bench_line(const char* name, double ms, double bytes, double flops) 
     std::fflush(stdout);
 }
 
+static std::string g_only;
+static bool bench_on(const char* name) { return g_only.empty() || std::string(name).rfind(g_only, 0) == 0; }
+
 static void bench() {
     auto call_ssd = [](const mamba4j_ssd_args& a) {
         mamba4j_status st = mamba4j::guarded("ssd", [&] { mamba4j::cuda::ssd(g_gpu, a); });
@@ -675,6 +686,9 @@ static void bench() {
     };
     // SSD chunked prefill, 8B layer: H128 P64 N128 G8, chunk 256, bf16, D, no z
     for (int64_t L : {4096, 16384}) {
+        char nm[64];
+        std::snprintf(nm, sizeof nm, "ssd_chunked_L%lld", (long long)L);
+        if (!bench_on(nm)) continue;
         SsdCase c{1, L, 128, 64, 8, 128, 256, MAMBA4J_BF16, MAMBA4J_ALGO_CHUNKED, false, false, 0, 0};
         SsdData s = ssd_make(c);
         s.a.ssm_state = nullptr;  // like mamba_chunk_scan_combined without initial states
@@ -688,6 +702,7 @@ static void bench() {
         bench_line(name, ms, bytes, flops);
         ssd_free(s);
     }
+    if (!g_only.empty()) return;
     // SSD state update (decode), batch 1/16/64
     for (int64_t B : {1, 16, 64}) {
         SsdCase c{B, 1, 128, 64, 8, 128, 256, MAMBA4J_BF16, MAMBA4J_ALGO_AUTO, false, false, 0, 0};
@@ -770,6 +785,7 @@ int main(int argc, char** argv) {
     const bool do_bench = argc > 1 && std::string(argv[1]) == "--bench";
     auto t0 = std::chrono::steady_clock::now();
     if (do_bench) {
+        if (argc > 2) g_only = argv[2];
         bench();
     } else {
         std::string only = argc > 1 ? argv[1] : "";

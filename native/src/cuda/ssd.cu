@@ -24,6 +24,8 @@
 //    matrix, the incoming state are rounded to it as mamba_ssm does), accumulation fp32.
 #include <mma.h>
 
+#include <type_traits>
+
 #include <cub/block/block_scan.cuh>
 
 #include "../kernels.h"
@@ -285,7 +287,7 @@ __global__ void __launch_bounds__(256) ssd_chunk_state_kernel(const mamba4j_ssd_
 // and the final state (fp32, into ssm_state when given).
 template <class T>
 __global__ void __launch_bounds__(256) ssd_state_pass_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
-                                                             const float* cum, const float* states, T* incoming,
+                                                             const float* __restrict__ cum, const float* __restrict__ states, T* __restrict__ incoming,
                                                              int64_t nchunks) {
     const int64_t PN = a.head_dim * a.state;
     const int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -453,6 +455,221 @@ __global__ void __launch_bounds__(256) ssd_chunk_scan_kernel(const mamba4j_ssd_a
     }
 }
 
+// ---- chunk scan on raw mma.sync (m16n8k16), FlashAttention-2 style: each warp owns 16
+// output rows; C stays in registers as the A operand, C·Bᵀ lands in registers, is decayed
+// and masked there and becomes the A operand of P·X without a trip through shared memory;
+// B and X tiles are double-buffered with cp.async. P = 64 (the incoming state uses the
+// second B buffer before the loop), N in {64, 128}; 16-byte aligned rows (else the wmma kernel).
+
+__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
+    const unsigned s = unsigned(__cvta_generic_to_shared(smem));
+    const int n = valid ? 16 : 0;  // 0: zero fill
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(n));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
+__device__ __forceinline__ void ldsm_x4(unsigned (&r)[4], const void* p) {
+    const unsigned s = unsigned(__cvta_generic_to_shared(p));
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
+}
+__device__ __forceinline__ void ldsm_x4_trans(unsigned (&r)[4], const void* p) {
+    const unsigned s = unsigned(__cvta_generic_to_shared(p));
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
+}
+template <class T>
+__device__ __forceinline__ void mma16816(float (&c)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+    if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    } else {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    }
+}
+template <class T>
+__device__ __forceinline__ unsigned pack2(float lo, float hi) {
+    if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+        __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+        return *reinterpret_cast<unsigned*>(&v);
+    } else {
+        __half2 v = __floats2half2_rn(lo, hi);
+        return *reinterpret_cast<unsigned*>(&v);
+    }
+}
+
+template <int P, int N, class T>
+constexpr size_t chunk_scan_mma_smem() {
+    return sizeof(T) * (size_t(kTile) * (N + 8) * 3 + size_t(2) * kTile * (P + 8)) + 4 * 4 * kTile;
+}
+
+// grid (nchunks * Q/64, H, B), 128 threads (4 warps × 16 rows).
+template <class T, int P, int N>
+__global__ void __launch_bounds__(128) ssd_chunk_scan_mma_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
+                                                                 const float* __restrict__ dtv,
+                                                                 const float* __restrict__ cum,
+                                                                 const T* __restrict__ incoming, int64_t nchunks) {
+    static_assert(P == 64 && N % 16 == 0, "the second B buffer holds the incoming state");
+    constexpr int LDN = N + 8, LDP = P + 8;
+    extern __shared__ __align__(128) unsigned char smem_raw[];
+    T* Cs = reinterpret_cast<T*>(smem_raw);  // [64][LDN]
+    T* Bs = Cs + kTile * LDN;                // [2][64][LDN]; buffer 1 first holds S_in [P][LDN]
+    T* Ss = Bs + kTile * LDN;
+    T* Xs = Bs + 2 * kTile * LDN;            // [2][64][LDP]
+    float* cj = reinterpret_cast<float*>(Xs + 2 * kTile * LDP);  // [2][64]
+    float* dj = cj + 2 * kTile;                                  // [2][64]
+
+    const int tiles_per_chunk = Q / kTile;
+    const int64_t c = blockIdx.x / tiles_per_chunk;
+    const int rt = blockIdx.x % tiles_per_chunk;
+    const int64_t h = blockIdx.y, b = blockIdx.z;
+    const int64_t g = h / (a.heads / a.groups);
+    const int64_t t0 = c * Q;
+    const int64_t i0 = t0 + int64_t(rt) * kTile;
+    if (i0 >= a.seqlen) return;
+    const int valid_i = int(min(int64_t(kTile), a.seqlen - i0));
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int gq = lane >> 2, tig = lane & 3;
+    const float* dv = dtv + (b * a.heads + h) * Lpad;
+    const float* cm = cum + (b * a.heads + h) * Lpad;
+    const T* Cg = static_cast<const T*>(a.C) + b * a.C_stride_b + g * N;
+    const T* Bg = static_cast<const T*>(a.B) + b * a.B_stride_b + g * N;
+    const T* xg = static_cast<const T*>(a.x) + b * a.x_stride_b + h * P;
+
+    auto load_rows = [&](T* dst, int ld, const T* src, int64_t stride, int rows, int cols, int valid) {
+        const int cv = cols / 8;
+        for (int idx = threadIdx.x; idx < rows * cv; idx += blockDim.x) {
+            const int r = idx / cv, c8 = (idx % cv) * 8;
+            const bool ok = r < valid;
+            cp_async16(dst + r * ld + c8, ok ? src + r * stride + c8 : src, ok);
+        }
+    };
+    auto prefetch = [&](int jt, int buf) {
+        const int64_t j0 = t0 + int64_t(jt) * kTile;
+        const int valid_j = int(min(int64_t(kTile), a.seqlen - j0));
+        load_rows(Bs + buf * kTile * LDN, LDN, Bg + j0 * a.B_stride_t, a.B_stride_t, kTile, N, valid_j);
+        load_rows(Xs + buf * kTile * LDP, LDP, xg + j0 * a.x_stride_t, a.x_stride_t, kTile, P, valid_j);
+        for (int j = threadIdx.x; j < kTile; j += blockDim.x) {
+            cj[buf * kTile + j] = j < valid_j ? cm[j0 + j] : 0.f;
+            dj[buf * kTile + j] = j < valid_j ? dv[j0 + j] : 0.f;
+        }
+        cp_async_commit();
+    };
+
+    load_rows(Cs, LDN, Cg + i0 * a.C_stride_t, a.C_stride_t, kTile, N, valid_i);
+    load_rows(Ss, LDN, incoming + ((b * nchunks + c) * a.heads + h) * int64_t(P) * N, N, P, N, P);
+    cp_async_commit();
+    prefetch(0, 0);
+    const int r0 = warp * 16 + gq, r1 = r0 + 8;
+    const float ci0 = r0 < valid_i ? cm[i0 + r0] : 0.f;
+    const float ci1 = r1 < valid_i ? cm[i0 + r1] : 0.f;
+    cp_async_wait_all();
+    __syncthreads();
+
+    unsigned ca[N / 16][4];
+#pragma unroll
+    for (int kk = 0; kk < N / 16; kk++)
+        ldsm_x4(ca[kk], Cs + (warp * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LDN + kk * 16 + (lane >> 4) * 8);
+
+    // incoming-state term: O = exp(cum_i) · C · S_inᵀ
+    float o[P / 8][4];
+#pragma unroll
+    for (int nt = 0; nt < P / 8; nt++) o[nt][0] = o[nt][1] = o[nt][2] = o[nt][3] = 0.f;
+#pragma unroll
+    for (int kk = 0; kk < N / 16; kk++)
+#pragma unroll
+        for (int np = 0; np < P / 16; np++) {
+            unsigned bf[4];
+            ldsm_x4(bf, Ss + (np * 16 + (lane & 7) + (lane >> 4) * 8) * LDN + kk * 16 + ((lane >> 3) & 1) * 8);
+            mma16816<T>(o[2 * np], ca[kk], bf[0], bf[1]);
+            mma16816<T>(o[2 * np + 1], ca[kk], bf[2], bf[3]);
+        }
+    {
+        const float e0 = __expf(fminf(ci0, 0.f)), e1 = __expf(fminf(ci1, 0.f));
+#pragma unroll
+        for (int nt = 0; nt < P / 8; nt++) {
+            o[nt][0] *= e0; o[nt][1] *= e0; o[nt][2] *= e1; o[nt][3] *= e1;
+        }
+    }
+    __syncthreads();  // S_in (buffer 1) is read by all warps before the next prefetch overwrites it
+
+    for (int jt = 0; jt <= rt; jt++) {
+        const int buf = jt & 1;
+        if (jt < rt) prefetch(jt + 1, buf ^ 1);
+        const T* Bb = Bs + buf * kTile * LDN;
+        const T* Xb = Xs + buf * kTile * LDP;
+        const float* cjb = cj + buf * kTile;
+        const float* djb = dj + buf * kTile;
+        float s[kTile / 8][4];
+#pragma unroll
+        for (int nt = 0; nt < kTile / 8; nt++) s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
+#pragma unroll
+        for (int kk = 0; kk < N / 16; kk++)
+#pragma unroll
+            for (int jp = 0; jp < kTile / 16; jp++) {
+                unsigned bf[4];
+                ldsm_x4(bf, Bb + (jp * 16 + (lane & 7) + (lane >> 4) * 8) * LDN + kk * 16 + ((lane >> 3) & 1) * 8);
+                mma16816<T>(s[2 * jp], ca[kk], bf[0], bf[1]);
+                mma16816<T>(s[2 * jp + 1], ca[kk], bf[2], bf[3]);
+            }
+        const bool diag = jt == rt;
+#pragma unroll
+        for (int nt = 0; nt < kTile / 8; nt++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                const int row = e < 2 ? r0 : r1;
+                const int col = nt * 8 + 2 * tig + (e & 1);
+                const float ci = e < 2 ? ci0 : ci1;
+                float v = s[nt][e] * __expf(fminf(ci - cjb[col], 0.f)) * djb[col];
+                if (diag && col > row) v = 0.f;
+                s[nt][e] = v;
+            }
+#pragma unroll
+        for (int kk = 0; kk < kTile / 16; kk++) {
+            const unsigned pa[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
+                                    pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+                                    pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+#pragma unroll
+            for (int np = 0; np < P / 16; np++) {
+                unsigned bf[4];
+                ldsm_x4_trans(bf, Xb + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LDP + np * 16 + (lane >> 4) * 8);
+                mma16816<T>(o[2 * np], pa, bf[0], bf[1]);
+                mma16816<T>(o[2 * np + 1], pa, bf[2], bf[3]);
+            }
+        }
+        cp_async_wait_all();
+        __syncthreads();
+    }
+    // Epilogue: D skip and z gate; the last X buffer holds this tile's own tokens.
+    const T* Xd = Xs + (rt & 1) * kTile * LDP;
+    const float Dh = a.D ? a.D[h] : 0.f;
+    const T* zg = static_cast<const T*>(a.z);
+    T* yg = static_cast<T*>(a.y) + b * a.y_stride_b + h * P;
+#pragma unroll
+    for (int half = 0; half < 2; half++) {
+        const int row = half ? r1 : r0;
+        if (row >= valid_i) continue;
+        const int64_t t = i0 + row;
+#pragma unroll
+        for (int nt = 0; nt < P / 8; nt++) {
+            const int p = nt * 8 + 2 * tig;
+            float v0 = o[nt][2 * half] + Dh * to_f32(Xd[row * LDP + p]);
+            float v1 = o[nt][2 * half + 1] + Dh * to_f32(Xd[row * LDP + p + 1]);
+            if (zg) {
+                const T* zr = zg + b * a.z_stride_b + t * a.z_stride_t + h * P + p;
+                v0 *= silu_f(to_f32(zr[0]));
+                v1 *= silu_f(to_f32(zr[1]));
+            }
+            T* yr = yg + t * a.y_stride_t + p;
+            yr[0] = from_f32<T>(v0);
+            yr[1] = from_f32<T>(v1);
+        }
+    }
+}
+
 static size_t chunk_scan_smem(int P, int N, size_t esize) {
     return esize * (size_t(kTile) * (N + 8) * 2 + size_t(P) * (N + 8) + size_t(kTile) * (P + 8) + size_t(kTile) * (kTile + 8)) +
            4 * (size_t(kTile) * (kTile + 4) + size_t(kTile) * (P + 4) + 3 * kTile);
@@ -507,6 +724,17 @@ static void launch_chunked(mamba4j_context* ctx, const mamba4j_ssd_args& a) {
         a, Q, Lpad, cum, states, incoming, nchunks);
     check_launch("ssd_state_pass_kernel");
 
+    if (vec && P == 64 && (N == 128 || N == 64)) {
+        auto run_mma = [&](auto kernel, size_t smem) {
+            check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "cudaFuncSetAttribute");
+            kernel<<<dim3(unsigned(nchunks * (Q / kTile)), unsigned(H), unsigned(B)), 128, smem, s>>>(a, Q, Lpad, dtv, cum,
+                                                                                                     incoming, nchunks);
+            check_launch("ssd_chunk_scan_mma_kernel");
+        };
+        if (N == 128) run_mma(ssd_chunk_scan_mma_kernel<T, 64, 128>, chunk_scan_mma_smem<64, 128, T>());
+        else run_mma(ssd_chunk_scan_mma_kernel<T, 64, 64>, chunk_scan_mma_smem<64, 64, T>());
+        return;
+    }
     const size_t sm_scan = chunk_scan_smem(P, N, sizeof(T));
     int dev_max = 0;
     check(cudaDeviceGetAttribute(&dev_max, cudaDevAttrMaxSharedMemoryPerBlockOptin, ctx->device), "cudaDeviceGetAttribute");
