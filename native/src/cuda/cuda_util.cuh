@@ -38,21 +38,14 @@ void with_dtype(mamba4j_dtype dt, F&& f) {
     }
 }
 
-// Stream-ordered scratch memory for multi-kernel algorithms (freed on the same stream).
+// Scratch memory for multi-kernel algorithms: one buffer per context, grown on demand
+// (stream-ordered, so earlier kernels on the stream finish with the old one first) and
+// released with the context. Kernels on one context run in stream order, so one buffer
+// serves every call; allocating per call cost ~0.2 ms (the pool returned it at each sync).
+void* context_scratch(mamba4j_context* ctx, size_t bytes);  // runtime.cu
 struct Scratch {
-    cudaStream_t stream;
-    void* p = nullptr;
-    Scratch(cudaStream_t s, size_t bytes) : stream(s) {
-        cudaError_t e = cudaMallocAsync(&p, bytes, s);
-        if (e == cudaErrorMemoryAllocation) {
-            cudaGetLastError();
-            fail(MAMBA4J_ERR_OUT_OF_MEMORY, "could not allocate %zu bytes of CUDA scratch memory", bytes);
-        }
-        check(e, "cudaMallocAsync");
-    }
-    ~Scratch() {
-        if (p) cudaFreeAsync(p, stream);
-    }
+    void* p;
+    Scratch(mamba4j_context* ctx, size_t bytes) : p(context_scratch(ctx, bytes)) {}
     template <class T> T* as(size_t offset_bytes = 0) const { return reinterpret_cast<T*>(static_cast<char*>(p) + offset_bytes); }
 };
 

@@ -501,31 +501,133 @@ __device__ __forceinline__ unsigned pack2(float lo, float hi) {
     }
 }
 
+// ---- chunk state on mma.sync: states[p, n] = Σ_t x[t, p] · w_t · B[t, n] with
+// w_t = exp(cum_last − cum_t)·Δ_t. Each warp owns 16 rows p (A = Xᵀ by ldmatrix.trans, scaled
+// by w_t in registers before rounding to the dtype), all N columns (B by ldmatrix.trans);
+// 64-token tiles of X and B double-buffered with cp.async. P = 64, N in {64, 128}.
+template <int P, int N, class T>
+constexpr size_t chunk_state_mma_smem() {
+    return sizeof(T) * (size_t(2) * kTile * (N + 8) + size_t(2) * kTile * (P + 8)) + 4 * 2 * kTile;
+}
+
+template <class T, int P, int N>
+__global__ void __launch_bounds__(128) ssd_chunk_state_mma_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
+                                                                  const float* __restrict__ dtv,
+                                                                  const float* __restrict__ cum,
+                                                                  float* __restrict__ states, int64_t nchunks) {
+    static_assert(P == 64, "4 warps × 16 rows");
+    constexpr int LDN = N + 8, LDP = P + 8;
+    extern __shared__ __align__(128) unsigned char smem_raw[];
+    T* Bs = reinterpret_cast<T*>(smem_raw);  // [2][64][LDN]
+    T* Xs = Bs + 2 * kTile * LDN;            // [2][64][LDP]
+    float* ws = reinterpret_cast<float*>(Xs + 2 * kTile * LDP);  // [2][64]
+    const int64_t c = blockIdx.y, h = blockIdx.x, b = blockIdx.z;  // grid (H, nchunks, B)
+    const int64_t g = h / (a.heads / a.groups);
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int gq = lane >> 2, tig = lane & 3;
+    const float* dv = dtv + (b * a.heads + h) * Lpad + c * Q;
+    const float* cm = cum + (b * a.heads + h) * Lpad + c * Q;
+    const float cum_last = cm[Q - 1];
+    const int64_t t0 = c * Q;
+    const int valid_chunk = int(min(int64_t(Q), a.seqlen - t0));
+    const int ntiles = (valid_chunk + kTile - 1) / kTile;
+    const T* xg = static_cast<const T*>(a.x) + b * a.x_stride_b + t0 * a.x_stride_t + h * P;
+    const T* Bg = static_cast<const T*>(a.B) + b * a.B_stride_b + t0 * a.B_stride_t + g * N;
+
+    auto load_rows = [&](T* dst, int ld, const T* src, int64_t stride, int rows, int cols, int valid) {
+        const int cv = cols / 8;
+        for (int idx = threadIdx.x; idx < rows * cv; idx += blockDim.x) {
+            const int r = idx / cv, c8 = (idx % cv) * 8;
+            const bool ok = r < valid;
+            cp_async16(dst + r * ld + c8, ok ? src + r * stride + c8 : src, ok);
+        }
+    };
+    auto prefetch = [&](int kt, int buf) {
+        const int k0 = kt * kTile;
+        const int valid = min(kTile, valid_chunk - k0);
+        load_rows(Xs + buf * kTile * LDP, LDP, xg + k0 * a.x_stride_t, a.x_stride_t, kTile, P, valid);
+        load_rows(Bs + buf * kTile * LDN, LDN, Bg + k0 * a.B_stride_t, a.B_stride_t, kTile, N, valid);
+        for (int i = threadIdx.x; i < kTile; i += blockDim.x)
+            ws[buf * kTile + i] = i < valid ? __expf(fminf(cum_last - cm[k0 + i], 0.f)) * dv[k0 + i] : 0.f;
+        cp_async_commit();
+    };
+
+    float acc[N / 8][4];
+#pragma unroll
+    for (int nt = 0; nt < N / 8; nt++) acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.f;
+    prefetch(0, 0);
+    cp_async_wait_all();
+    __syncthreads();
+    for (int kt = 0; kt < ntiles; kt++) {
+        const int buf = kt & 1;
+        if (kt + 1 < ntiles) prefetch(kt + 1, buf ^ 1);
+        const T* Xb = Xs + buf * kTile * LDP;
+        const T* Bb = Bs + buf * kTile * LDN;
+        const float* wb = ws + buf * kTile;
+#pragma unroll
+        for (int kk = 0; kk < kTile / 16; kk++) {
+            unsigned xa[4];
+            ldsm_x4_trans(xa, Xb + (kk * 16 + (lane & 7) + (lane >> 4) * 8) * LDP + warp * 16 + ((lane >> 3) & 1) * 8);
+            // scale column t of Xᵀ by w_t: registers 0,1 hold t = 2tig, 2tig+1; 2,3 hold t + 8
+            const float w0 = wb[kk * 16 + 2 * tig], w1 = wb[kk * 16 + 2 * tig + 1];
+            const float w8 = wb[kk * 16 + 8 + 2 * tig], w9 = wb[kk * 16 + 9 + 2 * tig];
+#pragma unroll
+            for (int r = 0; r < 4; r++) {
+                const float lo = r < 2 ? w0 : w8, hi = r < 2 ? w1 : w9;
+                float2 f;
+                if constexpr (std::is_same_v<T, __nv_bfloat16>) f = __bfloat1622float2(*reinterpret_cast<__nv_bfloat162*>(&xa[r]));
+                else f = __half22float2(*reinterpret_cast<__half2*>(&xa[r]));
+                xa[r] = pack2<T>(f.x * lo, f.y * hi);
+            }
+#pragma unroll
+            for (int np = 0; np < N / 16; np++) {
+                unsigned bf[4];
+                ldsm_x4_trans(bf, Bb + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LDN + np * 16 + (lane >> 4) * 8);
+                mma16816<T>(acc[2 * np], xa, bf[0], bf[1]);
+                mma16816<T>(acc[2 * np + 1], xa, bf[2], bf[3]);
+            }
+        }
+        cp_async_wait_all();
+        __syncthreads();
+    }
+    float* out = states + ((b * nchunks + c) * a.heads + h) * int64_t(P) * N;
+    const int p0 = warp * 16 + gq;
+#pragma unroll
+    for (int nt = 0; nt < N / 8; nt++) {
+        const int n = nt * 8 + 2 * tig;
+        *reinterpret_cast<float2*>(out + p0 * N + n) = make_float2(acc[nt][0], acc[nt][1]);
+        *reinterpret_cast<float2*>(out + (p0 + 8) * N + n) = make_float2(acc[nt][2], acc[nt][3]);
+    }
+}
+
 template <int P, int N, class T>
 constexpr size_t chunk_scan_mma_smem() {
-    return sizeof(T) * (size_t(kTile) * (N + 8) * 3 + size_t(2) * kTile * (P + 8)) + 4 * 4 * kTile;
+    return sizeof(T) * (size_t(kTile) * (N + 8) * 2 + size_t(2) * kTile * (P + 8)) + 4 * 4 * kTile;
 }
 
 // grid (nchunks * Q/64, H, B), 128 threads (4 warps × 16 rows).
 template <class T, int P, int N>
-__global__ void __launch_bounds__(128) ssd_chunk_scan_mma_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
+__global__ void __launch_bounds__(128, 4) ssd_chunk_scan_mma_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
                                                                  const float* __restrict__ dtv,
                                                                  const float* __restrict__ cum,
                                                                  const T* __restrict__ incoming, int64_t nchunks) {
     static_assert(P == 64 && N % 16 == 0, "the second B buffer holds the incoming state");
     constexpr int LDN = N + 8, LDP = P + 8;
     extern __shared__ __align__(128) unsigned char smem_raw[];
-    T* Cs = reinterpret_cast<T*>(smem_raw);  // [64][LDN]
-    T* Bs = Cs + kTile * LDN;                // [2][64][LDN]; buffer 1 first holds S_in [P][LDN]
+    static_assert(kTile * (N + 8) <= 2 * kTile * (P + 8), "C tile fits in the X buffers");
+    T* Bs = reinterpret_cast<T*>(smem_raw);  // [2][64][LDN]; buffer 1 first holds S_in [P][LDN]
     T* Ss = Bs + kTile * LDN;
-    T* Xs = Bs + 2 * kTile * LDN;            // [2][64][LDP]
+    T* Xs = Bs + 2 * kTile * LDN;            // [2][64][LDP]; first holds the C tile [64][LDN]
+    T* Cs = Xs;
     float* cj = reinterpret_cast<float*>(Xs + 2 * kTile * LDP);  // [2][64]
     float* dj = cj + 2 * kTile;                                  // [2][64]
 
+    // grid (H, nchunks * Q/64, B): the heads of a group run side by side (B, C tiles from
+    // L2), and the row tiles with the most key tiles start first.
     const int tiles_per_chunk = Q / kTile;
-    const int64_t c = blockIdx.x / tiles_per_chunk;
-    const int rt = blockIdx.x % tiles_per_chunk;
-    const int64_t h = blockIdx.y, b = blockIdx.z;
+    const int64_t c = blockIdx.y / tiles_per_chunk;
+    const int rt = tiles_per_chunk - 1 - int(blockIdx.y % tiles_per_chunk);
+    const int64_t h = blockIdx.x, b = blockIdx.z;
     const int64_t g = h / (a.heads / a.groups);
     const int64_t t0 = c * Q;
     const int64_t i0 = t0 + int64_t(rt) * kTile;
@@ -562,7 +664,6 @@ __global__ void __launch_bounds__(128) ssd_chunk_scan_mma_kernel(const mamba4j_s
     load_rows(Cs, LDN, Cg + i0 * a.C_stride_t, a.C_stride_t, kTile, N, valid_i);
     load_rows(Ss, LDN, incoming + ((b * nchunks + c) * a.heads + h) * int64_t(P) * N, N, P, N, P);
     cp_async_commit();
-    prefetch(0, 0);
     const int r0 = warp * 16 + gq, r1 = r0 + 8;
     const float ci0 = r0 < valid_i ? cm[i0 + r0] : 0.f;
     const float ci1 = r1 < valid_i ? cm[i0 + r1] : 0.f;
@@ -594,7 +695,10 @@ __global__ void __launch_bounds__(128) ssd_chunk_scan_mma_kernel(const mamba4j_s
             o[nt][0] *= e0; o[nt][1] *= e0; o[nt][2] *= e1; o[nt][3] *= e1;
         }
     }
-    __syncthreads();  // S_in (buffer 1) is read by all warps before the next prefetch overwrites it
+    __syncthreads();  // C and S_in are read by all warps before the prefetches overwrite them
+    prefetch(0, 0);
+    cp_async_wait_all();
+    __syncthreads();
 
     for (int jt = 0; jt <= rt; jt++) {
         const int buf = jt & 1;
@@ -689,14 +793,14 @@ static void launch_chunked(mamba4j_context* ctx, const mamba4j_ssd_args& a) {
     const int64_t Lpad = nchunks * Q;
     const int P = int(a.head_dim), N = int(a.state);
     const int64_t B = a.batch, H = a.heads;
-    if (nchunks * (Q / kTile) > 2147483647 || H > 65535 || B > 65535)
+    if (nchunks * (Q / kTile) > 65535 || H > 65535 || B > 65535)
         fail(MAMBA4J_ERR_UNSUPPORTED, "ssd: grid too large for one CUDA launch");
     cudaStream_t s = stream_of(ctx);
     const size_t f_bytes = size_t(B * H * Lpad) * 4;
     const size_t st_bytes = size_t(B * nchunks * H) * P * N * 4;
     const size_t in_bytes = size_t(B * nchunks * H) * P * N * sizeof(T);
     auto align256 = [](size_t v) { return (v + 255) / 256 * 256; };
-    Scratch ws(s, 2 * align256(f_bytes) + align256(st_bytes) + align256(in_bytes));
+    Scratch ws(ctx, 2 * align256(f_bytes) + align256(st_bytes) + align256(in_bytes));
     float* dtv = ws.as<float>();
     float* cum = ws.as<float>(align256(f_bytes));
     float* states = ws.as<float>(2 * align256(f_bytes));
@@ -710,6 +814,16 @@ static void launch_chunked(mamba4j_context* ctx, const mamba4j_ssd_args& a) {
     ssd_cumsum_kernel<T><<<dim3(unsigned(nchunks), unsigned(H), unsigned(B)), kCumThreads, 0, s>>>(a, Q, Lpad, dtv, cum);
     check_launch("ssd_cumsum_kernel");
 
+    const bool mma_path = vec && P == 64 && (N == 128 || N == 64);
+    if (mma_path) {
+        auto run_state_mma = [&](auto kernel, size_t smem) {
+            check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "cudaFuncSetAttribute");
+            kernel<<<dim3(unsigned(H), unsigned(nchunks), unsigned(B)), 128, smem, s>>>(a, Q, Lpad, dtv, cum, states, nchunks);
+            check_launch("ssd_chunk_state_mma_kernel");
+        };
+        if (N == 128) run_state_mma(ssd_chunk_state_mma_kernel<T, 64, 128>, chunk_state_mma_smem<64, 128, T>());
+        else run_state_mma(ssd_chunk_state_mma_kernel<T, 64, 64>, chunk_state_mma_smem<64, 64, T>());
+    }
     const size_t sm_state = chunk_state_smem(P, N, sizeof(T));
     const int nf = (P / 16) * (N / 16);
     auto run_state = [&](auto kernel) {
@@ -717,17 +831,18 @@ static void launch_chunked(mamba4j_context* ctx, const mamba4j_ssd_args& a) {
         kernel<<<dim3(unsigned(nchunks), unsigned(H), unsigned(B)), 256, sm_state, s>>>(a, Q, Lpad, dtv, cum, states, nchunks, vec);
         check_launch("ssd_chunk_state_kernel");
     };
-    if (nf <= 32) run_state(ssd_chunk_state_kernel<T, 4>);
+    if (mma_path) {
+    } else if (nf <= 32) run_state(ssd_chunk_state_kernel<T, 4>);
     else run_state(ssd_chunk_state_kernel<T, 16>);
 
     ssd_state_pass_kernel<T><<<dim3(unsigned((int64_t(P) * N + 255) / 256), unsigned(H), unsigned(B)), 256, 0, s>>>(
         a, Q, Lpad, cum, states, incoming, nchunks);
     check_launch("ssd_state_pass_kernel");
 
-    if (vec && P == 64 && (N == 128 || N == 64)) {
+    if (mma_path) {
         auto run_mma = [&](auto kernel, size_t smem) {
             check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "cudaFuncSetAttribute");
-            kernel<<<dim3(unsigned(nchunks * (Q / kTile)), unsigned(H), unsigned(B)), 128, smem, s>>>(a, Q, Lpad, dtv, cum,
+            kernel<<<dim3(unsigned(H), unsigned(nchunks * (Q / kTile)), unsigned(B)), 128, smem, s>>>(a, Q, Lpad, dtv, cum,
                                                                                                      incoming, nchunks);
             check_launch("ssd_chunk_scan_mma_kernel");
         };
