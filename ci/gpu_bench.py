@@ -160,6 +160,31 @@ def peers():
     f = lambda: rmsnorm_fn(xg, wg, None, z=zg, eps=1e-5, group_size=1024, norm_before_gate=False)
     print(f"PEER gated_rmsnorm_L4096 ms={median_ms(f, 5, 50):.5f} peer=mamba_ssm.rmsnorm_fn", flush=True)
 
+
+    # ---- attention: PyTorch SDPA (flash backend), GQA 32/8 × 128, bf16
+    Hq, Hkv, Dh = 32, 8, 128
+    for L in (4096, 16384):
+        q = torch.randn(1, Hq, L, Dh, device=dev, dtype=torch.bfloat16)
+        k = torch.randn(1, Hkv, L, Dh, device=dev, dtype=torch.bfloat16)
+        v = torch.randn(1, Hkv, L, Dh, device=dev, dtype=torch.bfloat16)
+        f = lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
+        print(f"PEER attention_prefill_L{L} ms={median_ms(f, 3, 20):.5f} peer=torch_sdpa", flush=True)
+        if L == 4096:
+            qs, ks, vs = q[:, :, :512].double(), k[:, :, :512].double(), v[:, :, :512].double()
+            ref = F.scaled_dot_product_attention(qs, ks.repeat_interleave(4, 1), vs.repeat_interleave(4, 1), is_causal=True)
+            got = F.scaled_dot_product_attention(q[:, :, :512], k[:, :, :512], v[:, :, :512], is_causal=True, enable_gqa=True)
+            print(f"ACC torch_sdpa_bf16 L=512 GQA 32/8x128 causal out_nmse={nmse(got, ref):.3g} "
+                  f"bf16_output_rounding_nmse={nmse(ref.to(torch.bfloat16), ref):.3g}", flush=True)
+        del q, k, v
+    for Bsz in (1, 16):
+        for KV in (4096, 32768, 131072):
+            q = torch.randn(Bsz, Hq, 1, Dh, device=dev, dtype=torch.bfloat16)
+            k = torch.rand(Bsz, Hkv, KV + 1, Dh, device=dev, dtype=torch.bfloat16) * 2 - 1
+            v = torch.rand(Bsz, Hkv, KV + 1, Dh, device=dev, dtype=torch.bfloat16) * 2 - 1
+            f = lambda: F.scaled_dot_product_attention(q, k, v, enable_gqa=True)
+            print(f"PEER attention_decode_B{Bsz}_KV{KV} ms={median_ms(f, 10, 50):.5f} peer=torch_sdpa", flush=True)
+            del q, k, v
+
     # ---- Mamba-1 selective scan: the PyTorch reference loop (mamba_ssm's selective_scan_ref form)
     E, N1, L1 = 5120, 16, 2048
     u = torch.randn(1, E, L1, device=dev, dtype=torch.bfloat16)

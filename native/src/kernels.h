@@ -23,5 +23,6 @@ void gated_rmsnorm(mamba4j_context* ctx, const mamba4j_gated_rmsnorm_args& a);
 void conv1d(mamba4j_context* ctx, const mamba4j_conv1d_args& a);
 void selective_scan(mamba4j_context* ctx, const mamba4j_selective_scan_args& a);
 void ssd(mamba4j_context* ctx, const mamba4j_ssd_args& a);
+void attention(mamba4j_context* ctx, const mamba4j_attention_args& a);
 }  // namespace mamba4j::cuda
 #endif

@@ -616,6 +616,110 @@ static void test_scan() {
     test_scan_case(1, 50, 96, 40, MAMBA4J_F16, true, 0);
 }
 
+
+// ============================================================== attention
+
+struct AttnCase {
+    int64_t B, L, Hq, Hkv, D, T;
+    mamba4j_dtype dt;
+    mamba4j_algo algo;
+    std::vector<int32_t> start;  // per row
+    bool slots;
+};
+
+static void test_attention_case(const AttnCase& c) {
+    const int64_t qs = c.Hq * c.D + 8;  // padded token stride
+    const int64_t kvs = c.Hkv * c.D, S = c.slots ? c.B + 2 : c.B;
+    Tensor q = Tensor::input(normal(size_t(c.B * c.L * qs)), c.dt);
+    Tensor k = Tensor::input(normal(size_t(c.B * c.L * kvs)), c.dt);
+    Tensor v = Tensor::input(normal(size_t(c.B * c.L * kvs)), c.dt);
+    Tensor kc = Tensor::input(normal(size_t(S * c.T * kvs)), c.dt);
+    Tensor vc = Tensor::input(normal(size_t(S * c.T * kvs)), c.dt);
+    Tensor out = Tensor::output(size_t(c.B * c.L * c.Hq * c.D), c.dt);
+    std::vector<int32_t> slot_of(static_cast<size_t>(c.B));
+    for (int64_t b = 0; b < c.B; b++) slot_of[b] = int32_t(c.slots ? (b * 3 + 1) % S : b);
+    void *dslots = nullptr, *dstart = nullptr;
+    ok_or_die(mamba4j_malloc(g_gpu, c.B * 4, &dstart), "malloc");
+    ok_or_die(mamba4j_memcpy(g_gpu, dstart, c.start.data(), c.B * 4, MAMBA4J_COPY_HOST_TO_DEVICE), "upload");
+    if (c.slots) {
+        ok_or_die(mamba4j_malloc(g_gpu, c.B * 4, &dslots), "malloc");
+        ok_or_die(mamba4j_memcpy(g_gpu, dslots, slot_of.data(), c.B * 4, MAMBA4J_COPY_HOST_TO_DEVICE), "upload");
+    }
+    // reference: the caches after the append, then softmax attention in fp64
+    std::vector<float> kref = kc.h, vref = vc.h;
+    for (int64_t b = 0; b < c.B; b++)
+        for (int64_t t = 0; t < c.L; t++)
+            for (int64_t i = 0; i < kvs; i++) {
+                const int64_t dst = (slot_of[b] * c.T + c.start[b] + t) * kvs + i;
+                kref[dst] = k.h[(b * c.L + t) * kvs + i];
+                vref[dst] = v.h[(b * c.L + t) * kvs + i];
+            }
+    std::vector<float> want(size_t(c.B * c.L * c.Hq * c.D));
+    const double scale = 1.0 / std::sqrt(double(c.D));
+#pragma omp parallel for collapse(3) schedule(dynamic)
+    for (int64_t b = 0; b < c.B; b++)
+        for (int64_t t = 0; t < c.L; t++)
+            for (int64_t h = 0; h < c.Hq; h++) {
+                const int64_t hk = h / (c.Hq / c.Hkv), n = c.start[b] + t + 1;
+                const float* qv = q.h.data() + (b * c.L + t) * qs + h * c.D;
+                std::vector<double> sc(static_cast<size_t>(n));
+                double mx = -1e300;
+                for (int64_t j = 0; j < n; j++) {
+                    const float* kr = kref.data() + (slot_of[b] * c.T + j) * kvs + hk * c.D;
+                    double d = 0;
+                    for (int64_t i = 0; i < c.D; i++) d += double(qv[i]) * kr[i];
+                    sc[j] = d * scale;
+                    mx = std::max(mx, sc[j]);
+                }
+                double sum = 0;
+                for (auto& x : sc) sum += (x = std::exp(x - mx));
+                for (int64_t i = 0; i < c.D; i++) {
+                    double acc = 0;
+                    for (int64_t j = 0; j < n; j++) acc += sc[j] * vref[(slot_of[b] * c.T + j) * kvs + hk * c.D + i];
+                    want[((b * c.L + t) * c.Hq + h) * c.D + i] = float(acc / sum);
+                }
+            }
+    mamba4j_attention_args a{};
+    a.batch = c.B; a.seqlen = c.L; a.q_heads = c.Hq; a.kv_heads = c.Hkv; a.head_dim = c.D; a.capacity = c.T;
+    a.dtype = c.dt; a.q = q.d(); a.q_stride_b = c.L * qs; a.q_stride_t = qs;
+    a.k = k.d(); a.v = v.d(); a.kv_stride_b = c.L * kvs; a.kv_stride_t = kvs;
+    a.k_cache = kc.d(); a.v_cache = vc.d(); a.slots = static_cast<const int32_t*>(dslots);
+    a.start_pos = static_cast<const int32_t*>(dstart);
+    a.out = out.d(); a.out_stride_b = c.L * c.Hq * c.D; a.out_stride_t = c.Hq * c.D; a.algo = c.algo;
+    char shape[200];
+    std::snprintf(shape, sizeof shape, "%s B=%" PRId64 " L=%" PRId64 " Hq=%" PRId64 " Hkv=%" PRId64 " d=%" PRId64 " T=%" PRId64
+                  " start=%d.. algo=%d%s", dname(c.dt), c.B, c.L, c.Hq, c.Hkv, c.D, c.T, c.start[0], int(c.algo),
+                  c.slots ? " slots" : "");
+    expect_ok(mamba4j::guarded("attention", [&] { mamba4j::cuda::attention(g_gpu, a); }), std::string("attention ") + shape);
+    ok_or_die(mamba4j_synchronize(g_gpu), "synchronize");
+    const bool mma = c.dt != MAMBA4J_F32 && (c.algo == MAMBA4J_ALGO_FLASH || (c.algo == MAMBA4J_ALGO_AUTO && c.L > 1));
+    // flash: P is rounded to the dtype for P·V, as FlashAttention and SDPA do
+    check_close("attention out", shape, out, want, mma ? 2 * tol(c.dt, true) : tol(c.dt, false));
+    check_close("attention k_cache", shape, kc, kref, 0.0);
+    check_close("attention v_cache", shape, vc, vref, 0.0);
+    for (void* p : {dslots, dstart})
+        if (p) mamba4j_free(g_gpu, p);
+}
+
+static void test_attention() {
+    const auto bf = MAMBA4J_BF16, f16 = MAMBA4J_F16, f32 = MAMBA4J_F32;
+    const auto Au = MAMBA4J_ALGO_AUTO, Fl = MAMBA4J_ALGO_FLASH, Rf = MAMBA4J_ALGO_REFERENCE;
+    std::vector<AttnCase> cases = {
+        {2, 100, 8, 2, 128, 256, bf, Au, {0, 37}, true},     // prefill, continuing after an offset
+        {1, 200, 4, 4, 64, 200, f16, Au, {0}, false},
+        {1, 1000, 4, 1, 128, 1000, bf, Fl, {0}, false},
+        {2, 65, 4, 2, 128, 300, bf, Au, {130, 3}, false},
+        {2, 33, 4, 1, 64, 64, f32, Au, {0, 31}, false},       // fp32: split kernel, one split per token
+        {1, 40, 2, 1, 128, 64, bf, Rf, {7}, false},
+        {3, 1, 32, 8, 128, 6000, bf, Au, {5000, 17, 0}, true}, // decode, split-KV
+        {2, 1, 8, 2, 128, 3000, f32, Au, {2999, 1000}, false},
+        {2, 1, 4, 4, 64, 300, f16, Au, {100, 299}, false},
+        {1, 1, 4, 2, 256, 100, bf, Au, {50}, false},
+        {1, 1, 32, 8, 128, 65536, bf, Au, {65535}, false},    // 64K keys
+    };
+    for (auto& c : cases) test_attention_case(c);
+}
+
 // ============================================================== RMSNorm (C ABI, CPU vs CUDA)
 
 static void test_rmsnorm() {
@@ -744,6 +848,49 @@ static void bench() {
         double ms = median_ms([&] { mamba4j::guarded("g", [&] { mamba4j::cuda::gated_rmsnorm(g_gpu, a); }); }, 5, 50);
         bench_line("gated_rmsnorm_L4096", ms, double(rows) * dim * 2 * 3, 0);
     }
+
+    // attention prefill GQA 32/8 × 128 causal and decode (KV 4K/32K/131K, batch 1 and 16)
+    for (int64_t L : {4096, 16384}) {
+        const int64_t Hq = 32, Hkv = 8, D = 128;
+        Tensor q = Tensor::input(normal(size_t(L * Hq * D)), MAMBA4J_BF16);
+        Tensor kv = Tensor::input(normal(size_t(L * Hkv * D)), MAMBA4J_BF16);
+        Tensor kc = Tensor::output(size_t(L * Hkv * D), MAMBA4J_BF16), vc = Tensor::output(size_t(L * Hkv * D), MAMBA4J_BF16);
+        Tensor out = Tensor::output(size_t(L * Hq * D), MAMBA4J_BF16);
+        mamba4j_attention_args a{};
+        a.batch = 1; a.seqlen = L; a.q_heads = Hq; a.kv_heads = Hkv; a.head_dim = D; a.capacity = L; a.dtype = MAMBA4J_BF16;
+        a.q = q.d(); a.q_stride_b = L * Hq * D; a.q_stride_t = Hq * D; a.k = kv.d(); a.v = kv.d();
+        a.kv_stride_b = L * Hkv * D; a.kv_stride_t = Hkv * D; a.k_cache = kc.d(); a.v_cache = vc.d();
+        a.out = out.d(); a.out_stride_b = L * Hq * D; a.out_stride_t = Hq * D;
+        double ms = median_ms([&] { mamba4j::guarded("a", [&] { mamba4j::cuda::attention(g_gpu, a); }); }, 3, 20);
+        char name[64];
+        std::snprintf(name, sizeof name, "attention_prefill_L%lld", (long long)L);
+        bench_line(name, ms, double(L) * (Hq + 2 * Hkv) * D * 2 * 2, 2.0 * double(L) * L * Hq * D);
+    }
+    for (int64_t B : {1, 16})
+        for (int64_t KV : {4096, 32768, 131072}) {
+            const int64_t Hq = 32, Hkv = 8, D = 128, T = KV + 1;
+            if (B * T * Hkv * D * 2 * 2 > (int64_t(40) << 30)) continue;
+            Tensor q = Tensor::input(normal(size_t(B * Hq * D)), MAMBA4J_BF16);
+            Tensor kv = Tensor::input(normal(size_t(B * Hkv * D)), MAMBA4J_BF16);
+            Tensor kc = Tensor::input(uniform(size_t(B * T * Hkv * D), -1.f, 1.f), MAMBA4J_BF16);
+            Tensor vc = Tensor::input(uniform(size_t(B * T * Hkv * D), -1.f, 1.f), MAMBA4J_BF16);
+            Tensor out = Tensor::output(size_t(B * Hq * D), MAMBA4J_BF16);
+            std::vector<int32_t> start(static_cast<size_t>(B), int32_t(KV));
+            void* ds;
+            ok_or_die(mamba4j_malloc(g_gpu, B * 4, &ds), "malloc");
+            ok_or_die(mamba4j_memcpy(g_gpu, ds, start.data(), B * 4, MAMBA4J_COPY_HOST_TO_DEVICE), "upload");
+            mamba4j_attention_args a{};
+            a.batch = B; a.seqlen = 1; a.q_heads = Hq; a.kv_heads = Hkv; a.head_dim = D; a.capacity = T; a.dtype = MAMBA4J_BF16;
+            a.q = q.d(); a.q_stride_b = Hq * D; a.q_stride_t = Hq * D; a.k = kv.d(); a.v = kv.d();
+            a.kv_stride_b = Hkv * D; a.kv_stride_t = Hkv * D; a.k_cache = kc.d(); a.v_cache = vc.d();
+            a.start_pos = static_cast<const int32_t*>(ds);
+            a.out = out.d(); a.out_stride_b = Hq * D; a.out_stride_t = Hq * D;
+            double ms = median_ms([&] { mamba4j::guarded("a", [&] { mamba4j::cuda::attention(g_gpu, a); }); }, 10, 50);
+            char name[64];
+            std::snprintf(name, sizeof name, "attention_decode_B%lld_KV%lld", (long long)B, (long long)KV);
+            bench_line(name, ms, double(B) * (KV + 1) * Hkv * D * 2 * 2, 0);
+            mamba4j_free(g_gpu, ds);
+        }
     // Mamba-1 selective scan, D 5120 (E), N 16, L 2048, batch 1
     {
         const int64_t B = 1, L = 2048, E = 5120, N = 16;
@@ -795,6 +942,7 @@ int main(int argc, char** argv) {
         if (want("conv1d")) test_conv1d();
         if (want("selective_scan")) test_scan();
         if (want("ssd")) test_ssd();
+        if (want("attention")) test_attention();
     }
     std::printf("elapsed %.1f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     mamba4j_context_destroy(g_gpu);
