@@ -10,9 +10,10 @@
 //                      registers, 64-key tiles of K and V double-buffered with cp.async,
 //                      S = Q·Kᵀ in registers, online softmax (running max and sum, exp2), P·V
 //                      with P straight from the score registers; the L×L matrix never exists.
-//  * attn_split:       any dtype, d in {64, 128, 256}: one block per (query head, key split,
-//                      token); 8 lanes per key (d/8 elements each), 16 keys in flight per
-//                      block, online softmax in fp32. With several splits (decode over long
+//  * attn_split:       any dtype, d in {64, 128, 256}: one block per (up to 4 query heads of
+//                      one KV head, key split, token), so K/V are read once per group;
+//                      8 lanes per key (d/8 elements each), 16 keys in flight per block,
+//                      online softmax in fp32. With several splits (decode over long
 //                      caches) each writes (max, sum, unnormalised output) and
 //                      attn_combine merges them (split-KV / flash-decoding).
 // AUTO: L == 1 → attn_split (split over the keys); L > 1 → attn_flash_mma when it applies,
@@ -105,7 +106,7 @@ __global__ void __launch_bounds__(128) attn_flash_mma_kernel(const mamba4j_atten
     const int64_t hk = hq / (a.q_heads / a.kv_heads);
     const int64_t slot = a.slots ? a.slots[b] : b;
     const int64_t start = a.start_pos ? a.start_pos[b] : 0;
-    const int64_t q0 = int64_t(blockIdx.x) * kAttnTile;
+    const int64_t q0 = int64_t(gridDim.x - 1 - blockIdx.x) * kAttnTile;  // longest rows first
     const int valid_q = int(min(int64_t(kAttnTile), a.seqlen - q0));
     const int64_t kv_len = start + q0 + valid_q;  // keys this tile needs
     const int ntiles = int((kv_len + kAttnTile - 1) / kAttnTile);
@@ -166,6 +167,7 @@ __global__ void __launch_bounds__(128) attn_flash_mma_kernel(const mamba4j_atten
                 mma_a<T>(s[2 * jp + 1], qa[kk], bf[2], bf[3]);
             }
         const int64_t j0 = int64_t(jt) * kAttnTile;
+        const bool need_mask = j0 + kAttnTile - 1 > pos0;  // the tile reaches past a row's position
         float mx0 = -INFINITY, mx1 = -INFINITY;
 #pragma unroll
         for (int nt = 0; nt < kAttnTile / 8; nt++)
@@ -173,7 +175,7 @@ __global__ void __launch_bounds__(128) attn_flash_mma_kernel(const mamba4j_atten
             for (int e = 0; e < 4; e++) {
                 const int64_t key = j0 + nt * 8 + 2 * tig + (e & 1);
                 const int64_t pos = e < 2 ? pos0 : pos1;
-                const float v = key <= pos ? s[nt][e] * scale_log2 : -INFINITY;
+                const float v = (!need_mask || key <= pos) ? s[nt][e] * scale_log2 : -INFINITY;
                 s[nt][e] = v;
                 if (e < 2) mx0 = fmaxf(mx0, v);
                 else mx1 = fmaxf(mx1, v);
@@ -241,15 +243,19 @@ __global__ void __launch_bounds__(128) attn_flash_mma_kernel(const mamba4j_atten
 
 // ------------------------------------------------------------------ split-KV (any dtype)
 
-// grid (Hq, splits, B*L), 128 threads. Lane group ks = lane/8 takes one key at a time; its
-// 8 lanes hold D/8 channels each. Partials: part_o [(bt*Hq + h)*splits + sp][D], part_ml [.][2].
-template <class T, int D>
+// grid (Hkv * G/GB, splits, B*L), 128 threads: GB query heads of one KV head per block, so
+// each K/V row is read once for all of them. Lane group ks = lane/8 takes one key at a time;
+// its 8 lanes hold D/8 channels each. Partials: part_o [(bt*Hq + h)*splits + sp][D],
+// part_ml [.][2] (max and sum, log2 domain).
+template <class T, int D, int GB>
 __global__ void __launch_bounds__(128) attn_split_kernel(const mamba4j_attention_args a, float scale_log2, int splits,
                                                          float* part_o, float* part_ml) {
     constexpr int EPL = D / 8;
-    const int64_t hq = blockIdx.x, sp = blockIdx.y, bt = blockIdx.z;
+    const int64_t G = a.q_heads / a.kv_heads;
+    const int64_t hk = blockIdx.x / (G / GB);
+    const int64_t hq0 = hk * G + (blockIdx.x % (G / GB)) * GB;
+    const int64_t sp = blockIdx.y, bt = blockIdx.z;
     const int64_t b = bt / a.seqlen, t = bt % a.seqlen;
-    const int64_t hk = hq / (a.q_heads / a.kv_heads);
     const int64_t slot = a.slots ? a.slots[b] : b;
     const int64_t kv_len = (a.start_pos ? a.start_pos[b] : 0) + t + 1;
     const int64_t per = (kv_len + splits - 1) / splits;
@@ -259,101 +265,117 @@ __global__ void __launch_bounds__(128) attn_split_kernel(const mamba4j_attention
     const int64_t row = a.kv_heads * D;
     const T* Kg = static_cast<const T*>(a.k_cache) + (slot * a.capacity) * row + hk * D + sub * EPL;
     const T* Vg = static_cast<const T*>(a.v_cache) + (slot * a.capacity) * row + hk * D + sub * EPL;
-    const T* qp = static_cast<const T*>(a.q) + b * a.q_stride_b + t * a.q_stride_t + hq * D + sub * EPL;
-    float q[EPL], o[EPL];
+    float q[GB][EPL], o[GB][EPL], m[GB], l[GB];
 #pragma unroll
-    for (int i = 0; i < EPL; i++) {
-        q[i] = to_f32(qp[i]) * scale_log2;
-        o[i] = 0.f;
+    for (int g = 0; g < GB; g++) {
+        const T* qp = static_cast<const T*>(a.q) + b * a.q_stride_b + t * a.q_stride_t + (hq0 + g) * D + sub * EPL;
+#pragma unroll
+        for (int i = 0; i < EPL; i++) {
+            q[g][i] = to_f32(qp[i]) * scale_log2;
+            o[g][i] = 0.f;
+        }
+        m[g] = -INFINITY;
+        l[g] = 0.f;
     }
-    float m = -INFINITY, l = 0.f;
-    for (int64_t kb = k_begin + warp * 4; kb < k_end; kb += 16) {
-        const int64_t key = kb + ks;
-        const bool ok = key < k_end;
-        float kv[EPL];
-        const T* kr = Kg + (ok ? key : k_begin) * row;
+    auto load_row = [](const T* r, float (&dst)[EPL]) {
         if constexpr (sizeof(T) == 2 && EPL % 8 == 0) {
 #pragma unroll
             for (int i = 0; i < EPL; i += 8) {
-                uint4 u = *reinterpret_cast<const uint4*>(kr + i);
+                uint4 u = *reinterpret_cast<const uint4*>(r + i);
                 const T* e = reinterpret_cast<const T*>(&u);
 #pragma unroll
-                for (int j = 0; j < 8; j++) kv[i + j] = to_f32(e[j]);
+                for (int j = 0; j < 8; j++) dst[i + j] = to_f32(e[j]);
             }
         } else {
 #pragma unroll
-            for (int i = 0; i < EPL; i++) kv[i] = to_f32(kr[i]);
+            for (int i = 0; i < EPL; i++) dst[i] = to_f32(r[i]);
         }
-        float dot = 0.f;
+    };
+    // Two keys per lane group per step, all four row loads issued before any use, so each
+    // warp keeps 4 KB (d = 128, bf16) of K/V in flight.
+    auto step = [&](bool ok, const float (&kv)[EPL], const float (&vv)[EPL]) {
 #pragma unroll
-        for (int i = 0; i < EPL; i++) dot = fmaf(q[i], kv[i], dot);
-        dot += __shfl_xor_sync(0xffffffffu, dot, 1);
-        dot += __shfl_xor_sync(0xffffffffu, dot, 2);
-        dot += __shfl_xor_sync(0xffffffffu, dot, 4);
-        if (!ok) dot = -INFINITY;
-        const float mn = fmaxf(m, dot);
-        const float al = mn == -INFINITY ? 1.f : exp2f(m - mn);
-        const float p = mn == -INFINITY ? 0.f : exp2f(dot - mn);
-        m = mn;
-        l = l * al + p;
-        const T* vr = Vg + (ok ? key : k_begin) * row;
-        if constexpr (sizeof(T) == 2 && EPL % 8 == 0) {
+        for (int g = 0; g < GB; g++) {
+            float dot = 0.f;
 #pragma unroll
-            for (int i = 0; i < EPL; i += 8) {
-                uint4 u = *reinterpret_cast<const uint4*>(vr + i);
-                const T* e = reinterpret_cast<const T*>(&u);
+            for (int i = 0; i < EPL; i++) dot = fmaf(q[g][i], kv[i], dot);
+            dot += __shfl_xor_sync(0xffffffffu, dot, 1);
+            dot += __shfl_xor_sync(0xffffffffu, dot, 2);
+            dot += __shfl_xor_sync(0xffffffffu, dot, 4);
+            if (!ok) dot = -INFINITY;
+            const float mn = fmaxf(m[g], dot);
+            const float al = mn == -INFINITY ? 1.f : exp2f(m[g] - mn);
+            const float p = mn == -INFINITY ? 0.f : exp2f(dot - mn);
+            m[g] = mn;
+            l[g] = l[g] * al + p;
 #pragma unroll
-                for (int j = 0; j < 8; j++) o[i + j] = o[i + j] * al + p * to_f32(e[j]);
-            }
-        } else {
-#pragma unroll
-            for (int i = 0; i < EPL; i++) o[i] = o[i] * al + p * to_f32(vr[i]);
+            for (int i = 0; i < EPL; i++) o[g][i] = o[g][i] * al + p * vv[i];
         }
+    };
+    for (int64_t kb = k_begin + warp * 4; kb < k_end; kb += 32) {
+        const int64_t key0 = kb + ks, key1 = kb + 16 + ks;
+        const bool ok0 = key0 < k_end, ok1 = key1 < k_end;
+        float k0[EPL], v0[EPL], k1[EPL], v1[EPL];
+        load_row(Kg + (ok0 ? key0 : k_begin) * row, k0);
+        load_row(Kg + (ok1 ? key1 : k_begin) * row, k1);
+        load_row(Vg + (ok0 ? key0 : k_begin) * row, v0);
+        load_row(Vg + (ok1 ? key1 : k_begin) * row, v1);
+        step(ok0, k0, v0);
+        step(ok1, k1, v1);
     }
     // merge the 4 key groups of the warp, then the 4 warps
-    auto merge = [&](float m2, float l2, const float* o2) {
-        const float mn = fmaxf(m, m2);
+    auto merge = [&](int g, float m2, float l2, const float* o2) {
+        const float mn = fmaxf(m[g], m2);
         if (mn == -INFINITY) return;
-        const float a1 = exp2f(m - mn), a2 = exp2f(m2 - mn);
-        l = l * a1 + l2 * a2;
+        const float a1 = exp2f(m[g] - mn), a2 = exp2f(m2 - mn);
+        l[g] = l[g] * a1 + l2 * a2;
 #pragma unroll
-        for (int i = 0; i < EPL; i++) o[i] = o[i] * a1 + o2[i] * a2;
-        m = mn;
+        for (int i = 0; i < EPL; i++) o[g][i] = o[g][i] * a1 + o2[i] * a2;
+        m[g] = mn;
     };
 #pragma unroll
-    for (int off = 8; off <= 16; off <<= 1) {
-        const float m2 = __shfl_xor_sync(0xffffffffu, m, off);
-        const float l2 = __shfl_xor_sync(0xffffffffu, l, off);
-        float o2[EPL];
+    for (int g = 0; g < GB; g++)
 #pragma unroll
-        for (int i = 0; i < EPL; i++) o2[i] = __shfl_xor_sync(0xffffffffu, o[i], off);
-        merge(m2, l2, o2);
-    }
-    __shared__ float sm_o[4][D];
-    __shared__ float sm_ml[4][2];
+        for (int off = 8; off <= 16; off <<= 1) {
+            const float m2 = __shfl_xor_sync(0xffffffffu, m[g], off);
+            const float l2 = __shfl_xor_sync(0xffffffffu, l[g], off);
+            float o2[EPL];
+#pragma unroll
+            for (int i = 0; i < EPL; i++) o2[i] = __shfl_xor_sync(0xffffffffu, o[g][i], off);
+            merge(g, m2, l2, o2);
+        }
+    __shared__ float sm_o[4][GB][D];
+    __shared__ float sm_ml[4][GB][2];
     if (ks == 0) {
 #pragma unroll
-        for (int i = 0; i < EPL; i++) sm_o[warp][sub * EPL + i] = o[i];
-        if (sub == 0) {
-            sm_ml[warp][0] = m;
-            sm_ml[warp][1] = l;
+        for (int g = 0; g < GB; g++) {
+#pragma unroll
+            for (int i = 0; i < EPL; i++) sm_o[warp][g][sub * EPL + i] = o[g][i];
+            if (sub == 0) {
+                sm_ml[warp][g][0] = m[g];
+                sm_ml[warp][g][1] = l[g];
+            }
         }
     }
     __syncthreads();
     if (warp != 0 || ks != 0) return;
-    for (int w = 1; w < 4; w++) merge(sm_ml[w][0], sm_ml[w][1], &sm_o[w][sub * EPL]);
-    if (splits == 1) {
-        T* op = static_cast<T*>(a.out) + b * a.out_stride_b + t * a.out_stride_t + hq * D + sub * EPL;
-        const float inv = 1.f / l;
 #pragma unroll
-        for (int i = 0; i < EPL; i++) op[i] = from_f32<T>(o[i] * inv);
-    } else {
-        const int64_t pi = (bt * a.q_heads + hq) * splits + sp;
+    for (int g = 0; g < GB; g++) {
+        for (int w = 1; w < 4; w++) merge(g, sm_ml[w][g][0], sm_ml[w][g][1], &sm_o[w][g][sub * EPL]);
+        const int64_t hq = hq0 + g;
+        if (splits == 1) {
+            T* op = static_cast<T*>(a.out) + b * a.out_stride_b + t * a.out_stride_t + hq * D + sub * EPL;
+            const float inv = 1.f / l[g];
 #pragma unroll
-        for (int i = 0; i < EPL; i++) part_o[pi * D + sub * EPL + i] = o[i];
-        if (sub == 0) {
-            part_ml[pi * 2] = m;
-            part_ml[pi * 2 + 1] = l;
+            for (int i = 0; i < EPL; i++) op[i] = from_f32<T>(o[g][i] * inv);
+        } else {
+            const int64_t pi = (bt * a.q_heads + hq) * splits + sp;
+#pragma unroll
+            for (int i = 0; i < EPL; i++) part_o[pi * D + sub * EPL + i] = o[g][i];
+            if (sub == 0) {
+                part_ml[pi * 2] = m[g];
+                part_ml[pi * 2 + 1] = l[g];
+            }
         }
     }
 }
@@ -388,7 +410,7 @@ static bool flash_applies(const mamba4j_attention_args& a) {
            al16(a.v_cache) && a.q_stride_t % 8 == 0 && a.q_stride_b % 8 == 0;
 }
 
-template <class T, int D>
+template <class T, int D, int GB>
 static void launch_split(mamba4j_context* ctx, const mamba4j_attention_args& a, float scale_log2, int splits) {
     cudaStream_t s = stream_of(ctx);
     float *po = nullptr, *pml = nullptr;
@@ -398,7 +420,7 @@ static void launch_split(mamba4j_context* ctx, const mamba4j_attention_args& a, 
         po = ws.as<float>();
         pml = po + n * D;
     }
-    attn_split_kernel<T, D><<<dim3(unsigned(a.q_heads), unsigned(splits), unsigned(a.batch * a.seqlen)), 128, 0, s>>>(
+    attn_split_kernel<T, D, GB><<<dim3(unsigned(a.q_heads / GB), unsigned(splits), unsigned(a.batch * a.seqlen)), 128, 0, s>>>(
         a, scale_log2, splits, po, pml);
     check_launch("attn_split_kernel");
     if (splits > 1) {
@@ -436,19 +458,29 @@ static void launch(mamba4j_context* ctx, const mamba4j_attention_args& a) {
         }
     }
     // split-KV: enough blocks to fill the GPU for decode; one split per token for prefill.
+    const int64_t G = a.q_heads / a.kv_heads;
+    const int gb = (G % 4 == 0 && D <= 64) ? 4 : (G % 2 == 0 ? 2 : 1);  // query heads per block (registers)
     int splits = 1;
     if (a.algo != MAMBA4J_ALGO_REFERENCE) {
         int sms = 132;
         cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ctx->device);
-        const int64_t rows = a.batch * a.seqlen * a.q_heads;
-        const int64_t want = (int64_t(sms) * 8 + rows - 1) / rows;
+        const int64_t rows = a.batch * a.seqlen * a.q_heads / gb;
+        const int64_t want = (int64_t(sms) * 6 + rows - 1) / rows;
         splits = int(std::max<int64_t>(1, std::min<int64_t>(std::min<int64_t>(want, 256), (a.capacity + 255) / 256)));
     }
     if (a.batch * a.seqlen > 65535 || splits > 65535) fail(MAMBA4J_ERR_UNSUPPORTED, "attention: grid too large");
+    auto by_group = [&](auto d) {
+        constexpr int Dv = decltype(d)::value;
+        if (gb == 4) {
+            if constexpr (Dv <= 64) return launch_split<T, Dv, 4>(ctx, a, scale_log2, splits);
+        }
+        if (gb == 2) return launch_split<T, Dv, 2>(ctx, a, scale_log2, splits);
+        return launch_split<T, Dv, 1>(ctx, a, scale_log2, splits);
+    };
     switch (D) {
-        case 64: return launch_split<T, 64>(ctx, a, scale_log2, splits);
-        case 128: return launch_split<T, 128>(ctx, a, scale_log2, splits);
-        case 256: return launch_split<T, 256>(ctx, a, scale_log2, splits);
+        case 64: return by_group(std::integral_constant<int, 64>{});
+        case 128: return by_group(std::integral_constant<int, 128>{});
+        case 256: return by_group(std::integral_constant<int, 256>{});
         default: fail(MAMBA4J_ERR_UNSUPPORTED, "attention on CUDA supports head_dim 64, 128 or 256, got %d", D);
     }
 }
