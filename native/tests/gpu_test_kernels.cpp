@@ -405,7 +405,7 @@ static void test_ssd() {
 static void test_conv1d_case(int64_t B, int64_t L, int64_t C, int64_t K, mamba4j_dtype dt, mamba4j_dtype wdt, bool bias,
                              bool silu, bool state, int64_t slots, int64_t steps) {
     // steps > 1: the sequence is fed in `steps` calls of L each (state carried)
-    const int64_t Lt = L * steps, W = C + 5;  // x is a column slice of a wider tensor
+    const int64_t Lt = L * steps, W = C % 8 == 0 ? C + 8 : C + 5;  // x is a column slice of a wider tensor
     Tensor x = Tensor::input(normal(size_t(B * Lt * W)), dt);
     Tensor w = Tensor::input(normal(size_t(C * K), 0.5f), wdt);
     Tensor bs = Tensor::input(normal(size_t(C)), wdt);
@@ -517,7 +517,10 @@ static void test_conv1d() {
     test_conv1d_case(2, 2, 130, 4, f32, f32, true, true, true, 0, 3);  // L < K-1
     test_conv1d_case(1, 70, 64, 2, f16, f16, true, false, true, 0, 2);
     test_conv1d_case(2, 129, 257, 3, f32, f32, true, true, false, 0, 1);
-    test_conv1d_case(1, 1000, 10240, 4, bf, bf, true, true, true, 0, 1);
+    test_conv1d_case(1, 1000, 10240, 4, bf, bf, true, true, true, 0, 1);   // 16-byte path
+    test_conv1d_case(2, 150, 64, 3, f16, f32, true, true, true, 3, 2);     // 16-byte path, K 3, slots
+    test_conv1d_case(3, 1, 1024, 4, bf, f32, true, true, true, 4, 5);      // 16-byte path, decode
+    test_conv1d_case(2, 100, 96, 2, bf, bf, false, false, true, 0, 1);     // 16-byte path, K 2
     test_conv1d_huge();
 }
 
@@ -525,7 +528,7 @@ static void test_conv1d() {
 
 static void test_gated_case(int64_t rows, int64_t dim, int64_t group, mamba4j_dtype dt, mamba4j_dtype wdt, bool z,
                             int before) {
-    const int64_t xs = dim + 3;
+    const int64_t xs = group % 256 == 0 ? dim + 8 : dim + 3;
     Tensor x = Tensor::input(normal(size_t(rows * xs)), dt);
     Tensor zt = Tensor::input(normal(size_t(rows * dim)), dt);
     Tensor w = Tensor::input(uniform(size_t(dim), 0.5f, 1.5f), wdt);
@@ -562,7 +565,9 @@ static void test_gated() {
     test_gated_case(5, 8192, 8192, MAMBA4J_BF16, MAMBA4J_F32, true, 1);
     test_gated_case(3, 96, 32, MAMBA4J_F32, MAMBA4J_F32, true, 0);
     test_gated_case(3, 100, 100, MAMBA4J_F16, MAMBA4J_F32, false, 0);
-    test_gated_case(257, 1536, 768, MAMBA4J_BF16, MAMBA4J_BF16, true, 0);
+    test_gated_case(257, 1536, 768, MAMBA4J_BF16, MAMBA4J_BF16, true, 0);  // 16-byte path
+    test_gated_case(4, 2048, 256, MAMBA4J_F16, MAMBA4J_F32, false, 1);       // 16-byte path, no gate
+    test_gated_case(3, 1000, 200, MAMBA4J_BF16, MAMBA4J_BF16, true, 0);      // generic path
 }
 
 // ============================================================== Mamba-1 selective scan

@@ -58,6 +58,82 @@ __global__ void __launch_bounds__(128) conv1d_kernel(const mamba4j_conv1d_args a
     }
 }
 
+// Vectorised form for 16-bit dtypes, K <= 4: each thread 8 consecutive channels (16-byte
+// loads and stores), a run of tokens, four tokens loaded before they are used.
+template <class T, class W>
+__global__ void __launch_bounds__(128) conv1d_vec_kernel(const mamba4j_conv1d_args a) {
+    constexpr int KM = 4;
+    const int64_t c = (int64_t(blockIdx.x) * blockDim.x + threadIdx.x) * 8;
+    if (c >= a.channels) return;
+    const int64_t b = blockIdx.z;
+    const int64_t t0 = int64_t(blockIdx.y) * kTokensPerThread;
+    const int K = int(a.width);
+    const T* x = static_cast<const T*>(a.x) + b * a.x_stride_b + c;
+    float wk[KM][8], bias[8], win[KM - 1][8];
+#pragma unroll
+    for (int j = 0; j < 8; j++) {
+        const W* w = static_cast<const W*>(a.w) + (c + j) * K;
+#pragma unroll
+        for (int k = 0; k < KM; k++) wk[k][j] = k < K ? to_f32(w[k]) : 0.f;
+        bias[j] = a.bias ? to_f32(static_cast<const W*>(a.bias)[c + j]) : 0.f;
+    }
+    const int64_t slot = a.state_slots ? a.state_slots[b] : b;
+    const float* st = a.conv_state ? a.conv_state + slot * (K - 1) * a.channels + c : nullptr;
+    // win[k] = x̃ at t - (K-1) + k for k < K-1 (older first); unused slots stay 0
+#pragma unroll
+    for (int k = 0; k < KM - 1; k++) {
+#pragma unroll
+        for (int j = 0; j < 8; j++) win[k][j] = 0.f;
+        if (k < K - 1) {
+            const int64_t pos = t0 - (K - 1) + k;
+            if (pos >= 0) {
+                uint4 u = *reinterpret_cast<const uint4*>(x + pos * a.x_stride_t);
+                const T* e = reinterpret_cast<const T*>(&u);
+#pragma unroll
+                for (int j = 0; j < 8; j++) win[k][j] = to_f32(e[j]);
+            } else if (st) {
+#pragma unroll
+                for (int j = 0; j < 8; j++) win[k][j] = st[((K - 1) + pos) * a.channels + j];
+            }
+        }
+    }
+    T* y = static_cast<T*>(a.y) + b * a.y_stride_b + c;
+    const int64_t t_end = min(a.seqlen, t0 + kTokensPerThread);
+    for (int64_t tb = t0; tb < t_end; tb += 4) {
+        uint4 xu[4];
+#pragma unroll
+        for (int u = 0; u < 4; u++)
+            xu[u] = tb + u < t_end ? *reinterpret_cast<const uint4*>(x + (tb + u) * a.x_stride_t) : make_uint4(0, 0, 0, 0);
+#pragma unroll
+        for (int u = 0; u < 4; u++) {
+            if (tb + u >= t_end) break;
+            const T* e = reinterpret_cast<const T*>(&xu[u]);
+            uint4 yu;
+            T* ye = reinterpret_cast<T*>(&yu);
+#pragma unroll
+            for (int j = 0; j < 8; j++) {
+                const float xt = to_f32(e[j]);
+                float acc = bias[j];
+#pragma unroll
+                for (int k = 0; k < KM - 1; k++)
+                    if (k < K - 1) acc = fmaf(wk[k][j], win[k][j], acc);
+#pragma unroll
+                for (int k = 0; k < KM; k++)
+                    if (k == K - 1) acc = fmaf(wk[k][j], xt, acc);
+                // shift: drop the oldest, append xt at K-2
+#pragma unroll
+                for (int k = 0; k < KM - 2; k++)
+                    if (k < K - 2) win[k][j] = win[k + 1][j];
+#pragma unroll
+                for (int k = 0; k < KM - 1; k++)
+                    if (k == K - 2) win[k][j] = xt;
+                ye[j] = from_f32<T>(a.silu ? silu_f(acc) : acc);
+            }
+            *reinterpret_cast<uint4*>(y + (tb + u) * a.y_stride_t) = yu;
+        }
+    }
+}
+
 // New state rows r < K-1 hold position L-(K-1)+r: from x when >= 0, else the old row.
 template <class T>
 __global__ void __launch_bounds__(128) conv1d_state_kernel(const mamba4j_conv1d_args a) {
@@ -89,8 +165,19 @@ static void launch(mamba4j_context* ctx, const mamba4j_conv1d_args& a) {
     if (cblocks > 2147483647 || tblocks > 65535 || a.batch > 65535)
         fail(MAMBA4J_ERR_UNSUPPORTED, "conv1d: grid too large for one CUDA launch");
     cudaStream_t s = stream_of(ctx);
-    conv1d_kernel<T, W><<<dim3(unsigned(cblocks), unsigned(tblocks), unsigned(a.batch)), 128, 0, s>>>(a);
-    check_launch("conv1d_kernel");
+    auto al16 = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
+    bool vec = false;
+    if constexpr (sizeof(T) == 2)
+        vec = a.width <= 4 && a.channels % 8 == 0 && al16(a.x) && al16(a.y) && a.x_stride_t % 8 == 0 &&
+              a.x_stride_b % 8 == 0 && a.y_stride_t % 8 == 0 && a.y_stride_b % 8 == 0;
+    if (vec) {
+        const int64_t vblocks = (a.channels / 8 + 127) / 128;
+        conv1d_vec_kernel<T, W><<<dim3(unsigned(vblocks), unsigned(tblocks), unsigned(a.batch)), 128, 0, s>>>(a);
+        check_launch("conv1d_vec_kernel");
+    } else {
+        conv1d_kernel<T, W><<<dim3(unsigned(cblocks), unsigned(tblocks), unsigned(a.batch)), 128, 0, s>>>(a);
+        check_launch("conv1d_kernel");
+    }
     if (a.conv_state && a.width > 1) {
         conv1d_state_kernel<T><<<dim3(unsigned(cblocks), unsigned(a.batch)), 128, 0, s>>>(a);
         check_launch("conv1d_state_kernel");
