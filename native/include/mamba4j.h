@@ -174,8 +174,10 @@ MAMBA4J_API mamba4j_status mamba4j_gated_rmsnorm(mamba4j_context* ctx, const mam
  * bias [C] or NULL, y [B, L, C].
  * conv_state [slots, K-1, C] fp32, read then overwritten with the last K-1 inputs
  * (including older state when L < K-1); NULL means zeros and nothing returned.
- * state_slots [B] picks the state row of each batch row (NULL: row b uses slot b).
- * L == 1 is the decode step. */
+ * state_slots [B] picks the state row of each batch row (NULL: row b uses slot b); the
+ * slots must be distinct and >= 0 (checked), and inside the state tensor (the caller's
+ * bound: the slot count is not an argument). L == 1 is the decode step.
+ * CPU: dtype F32 (weight_dtype F32 or BF16); ALGO_REFERENCE also takes BF16/F16. */
 typedef struct mamba4j_conv1d_args {
     int64_t batch, seqlen, channels, width;
     mamba4j_dtype dtype, weight_dtype;
@@ -200,7 +202,9 @@ MAMBA4J_API mamba4j_status mamba4j_conv1d(mamba4j_context* ctx, const mamba4j_co
  *   y *= silu(z[b,t,e])                              (z != NULL)
  * u, dt, z, y [B, L, E] (dtype); B, C [B, L, N] (dtype); dt_bias [E], A_log [E, N],
  * D [E] fp32 (dt_bias, D may be NULL). ssm_state [slots, E, N] fp32: initial state in,
- * final state out (NULL: zeros, not returned). state_slots as for conv1d. */
+ * final state out (NULL: zeros, not returned). state_slots as for conv1d.
+ * algo: AUTO / RECURRENT (the fused scan), REFERENCE. CPU: dtype F32 (ALGO_REFERENCE also
+ * takes BF16/F16). */
 typedef struct mamba4j_selective_scan_args {
     int64_t batch, seqlen, inner, state;  /* B, L, E, N */
     mamba4j_dtype dtype;
@@ -232,7 +236,9 @@ MAMBA4J_API mamba4j_status mamba4j_selective_scan(mamba4j_context* ctx, const ma
  * dt_max <= 0 means no upper limit. ssm_state [slots, H, P, N] fp32: initial state in,
  * final state out (NULL: zeros, not returned). state_slots as for conv1d.
  * algo: AUTO (recurrent for short L, chunked otherwise), REFERENCE, RECURRENT, CHUNKED
- * (chunk_size tokens per chunk; any L, including L % chunk_size != 0). */
+ * (chunk_size tokens per chunk, 0 meaning 256; any L, including L % chunk_size != 0).
+ * AUTO on the CPU may use smaller chunks than chunk_size (the same result up to rounding).
+ * CPU: dtype F32 (ALGO_REFERENCE also takes BF16/F16). */
 typedef struct mamba4j_ssd_args {
     int64_t batch, seqlen, heads, head_dim, groups, state; /* B, L, H, P, G, N */
     int64_t chunk_size;
@@ -255,11 +261,16 @@ MAMBA4J_API mamba4j_status mamba4j_ssd(mamba4j_context* ctx, const mamba4j_ssd_a
 
 /* ---------------------------------------------------------------- attention */
 
-/* Rotary position embedding, rotate-half form, in place on q [B, L, Hq, d] and
- * k [B, L, Hkv, d] (k may be NULL). Position of token t of row b: start_pos[b] + t
- * (start_pos NULL: t). Only the first rotary_dim channels of each head rotate (partial
- * rotary); inv_freq[i] = theta^(-2i/rotary_dim), then llama3 scaling when
- * llama3_factor > 0 (low/high_freq_factor, original_max_position). */
+/* Rotary position embedding, rotate-half form (Llama / Hugging Face), in place on
+ * q [B, L, Hq, d] and k [B, L, Hkv, d] (k may be NULL, then kv_heads is ignored).
+ * Position of token t of row b: p = start_pos[b] + t (start_pos NULL: t). Only the first
+ * rotary_dim channels of each head rotate (partial rotary; rotary_dim even, <= d), as
+ * pairs (i, i + rotary_dim/2) for i < rotary_dim/2:
+ *   inv_freq[i] = theta^(-2i/rotary_dim), then llama3 scaling when llama3_factor > 0
+ *   (transformers' "llama3" rope type: low/high_freq_factor, original_max_position);
+ *   angle = p · inv_freq[i] (rounded to fp32, as transformers does);
+ *   x'[i] = x[i]·cos − x[i+r/2]·sin,  x'[i+r/2] = x[i+r/2]·cos + x[i]·sin.
+ * algo: AUTO (cos/sin once per position, heads in parallel) or REFERENCE. */
 typedef struct mamba4j_rope_args {
     int64_t batch, seqlen, q_heads, kv_heads, head_dim, rotary_dim;
     mamba4j_dtype dtype;
@@ -275,15 +286,19 @@ MAMBA4J_API mamba4j_status mamba4j_rope(mamba4j_context* ctx, const mamba4j_rope
 
 /* Causal grouped-query attention with a KV cache. For each row b the new keys and values
  * k, v [B, L, Hkv, d] are first written to the cache at positions
- * [start_pos[b], start_pos[b] + L); then query t (absolute position p = start_pos[b] + t)
- * attends to cache positions 0..p:
+ * [start_pos[b], start_pos[b] + L) of slot slots[b]; then query t (absolute position
+ * p = start_pos[b] + t) attends to cache positions 0..p:
  *   out[b,t,h,:] = Σ_j softmax_j(scale · q[b,t,h,:]·K[j,h/(Hq/Hkv),:]) · V[j,h/(Hq/Hkv),:]
- * q, out [B, L, Hq, d]; k_cache, v_cache [slots, T, Hkv, d] (dtype); slots [B]
- * (NULL: row b uses slot b); start_pos [B] (NULL: all 0); start_pos[b] + L <= T.
- * scale <= 0 means 1/sqrt(d). L == 1 is decode (split over the keys when they are long).
- * algo: AUTO, REFERENCE (two passes, full score row), FLASH. */
+ * q, out [B, L, Hq, d]; k_cache, v_cache [slot_count, T, Hkv, d] (dtype, contiguous);
+ * slots [B] distinct, each < slot_count (NULL: row b uses slot b); start_pos [B] (NULL:
+ * all 0); start_pos[b] + L <= T for every row. Cache positions below start_pos[b] must
+ * hold that sequence's earlier keys and values. scale <= 0 means 1/sqrt(d).
+ * L == 1 is decode (split over the keys when they are long).
+ * algo: AUTO (= FLASH), REFERENCE (two passes over the full score row, in double),
+ * FLASH (key tiles, online softmax, no L×L matrix). The CPU backend does F32 only. */
 typedef struct mamba4j_attention_args {
     int64_t batch, seqlen, q_heads, kv_heads, head_dim, capacity; /* B, L, Hq, Hkv, d, T */
+    int64_t slot_count;                                           /* cache rows */
     mamba4j_dtype dtype;
     const void* q; int64_t q_stride_b, q_stride_t;
     const void* k; const void* v; int64_t kv_stride_b, kv_stride_t;

@@ -13,8 +13,8 @@
 // Without a CUDA device the program says so and exits with status 77 (skip) — it never
 // reports a pass it did not run.
 //
-// The CUDA kernels of ops whose entry point (src/api/<op>.cpp) is not routed to CUDA yet
-// are called through their internal functions (mamba4j::cuda::<op>, src/kernels.h).
+// Every kernel is called through the C ABI (mamba4j_<op> on a CUDA context), so the
+// argument checks and the routing of src/api/<op>.cpp are exercised too.
 #include <omp.h>
 
 #include <algorithm>
@@ -320,7 +320,7 @@ static void ssd_free(SsdData& s) {
 }
 
 static void run_ssd(const mamba4j_ssd_args& a, const std::string& what) {
-    mamba4j_status st = mamba4j::guarded("ssd", [&] { mamba4j::cuda::ssd(g_gpu, a); });
+    mamba4j_status st = mamba4j_ssd(g_gpu, &a);
     expect_ok(st, what);
     ok_or_die(mamba4j_synchronize(g_gpu), "synchronize");
 }
@@ -453,7 +453,7 @@ static void test_conv1d_case(int64_t B, int64_t L, int64_t C, int64_t K, mamba4j
         a.state_slots = static_cast<const int32_t*>(dslots);
         a.y = static_cast<char*>(y.d()) + s * L * C * esize(dt); a.y_stride_b = Lt * C; a.y_stride_t = C;
         a.silu = silu;
-        expect_ok(mamba4j::guarded("conv1d", [&] { mamba4j::cuda::conv1d(g_gpu, a); }), std::string("conv1d ") + shape);
+        expect_ok(mamba4j_conv1d(g_gpu, &a), std::string("conv1d ") + shape);
     }
     ok_or_die(mamba4j_synchronize(g_gpu), "synchronize");
     check_close("conv1d y", shape, y, want, tol(dt, false));
@@ -481,7 +481,7 @@ static void test_conv1d_huge() {
     a.batch = B; a.seqlen = L; a.channels = C; a.width = K; a.dtype = MAMBA4J_BF16; a.weight_dtype = MAMBA4J_F32;
     a.x = x.d(); a.x_stride_b = L * C; a.x_stride_t = C; a.w = w.d(); a.y = y.d(); a.y_stride_b = L * C; a.y_stride_t = C;
     a.silu = 1;
-    expect_ok(mamba4j::guarded("conv1d", [&] { mamba4j::cuda::conv1d(g_gpu, a); }), "conv1d 64-bit");
+    expect_ok(mamba4j_conv1d(g_gpu, &a), "conv1d 64-bit");
     ok_or_die(mamba4j_synchronize(g_gpu), "synchronize");
     bool guards = false;
     std::vector<float> got = y.get(&guards);
@@ -555,7 +555,7 @@ static void test_gated_case(int64_t rows, int64_t dim, int64_t group, mamba4j_dt
     char shape[160];
     std::snprintf(shape, sizeof shape, "%s/%s rows=%" PRId64 " dim=%" PRId64 " group=%" PRId64 "%s before=%d", dname(dt),
                   dname(wdt), rows, dim, group, z ? " z" : "", before);
-    expect_ok(mamba4j::guarded("gated_rmsnorm", [&] { mamba4j::cuda::gated_rmsnorm(g_gpu, a); }), std::string("gated_rmsnorm ") + shape);
+    expect_ok(mamba4j_gated_rmsnorm(g_gpu, &a), std::string("gated_rmsnorm ") + shape);
     ok_or_die(mamba4j_synchronize(g_gpu), "synchronize");
     check_close("gated_rmsnorm", shape, y, want, tol(dt, false));
 }
@@ -623,7 +623,7 @@ static void test_scan_case(int64_t B, int64_t L, int64_t E, int64_t N, mamba4j_d
     char shape[160];
     std::snprintf(shape, sizeof shape, "%s B=%" PRId64 " L=%" PRId64 " E=%" PRId64 " N=%" PRId64 "%s%s", dname(dt), B, L, E, N,
                   z ? " z" : "", slots ? " slots" : "");
-    expect_ok(mamba4j::guarded("selective_scan", [&] { mamba4j::cuda::selective_scan(g_gpu, a); }),
+    expect_ok(mamba4j_selective_scan(g_gpu, &a),
               std::string("selective_scan ") + shape);
     ok_or_die(mamba4j_synchronize(g_gpu), "synchronize");
     check_close("selective_scan y", shape, y, want, tol(dt, false));
@@ -704,6 +704,7 @@ static void test_attention_case(const AttnCase& c) {
             }
     mamba4j_attention_args a{};
     a.batch = c.B; a.seqlen = c.L; a.q_heads = c.Hq; a.kv_heads = c.Hkv; a.head_dim = c.D; a.capacity = c.T;
+    a.slot_count = S;
     a.dtype = c.dt; a.q = q.d(); a.q_stride_b = c.L * qs; a.q_stride_t = qs;
     a.k = k.d(); a.v = v.d(); a.kv_stride_b = c.L * kvs; a.kv_stride_t = kvs;
     a.k_cache = kc.d(); a.v_cache = vc.d(); a.slots = static_cast<const int32_t*>(dslots);
@@ -713,7 +714,7 @@ static void test_attention_case(const AttnCase& c) {
     std::snprintf(shape, sizeof shape, "%s B=%" PRId64 " L=%" PRId64 " Hq=%" PRId64 " Hkv=%" PRId64 " d=%" PRId64 " T=%" PRId64
                   " start=%d.. algo=%d%s", dname(c.dt), c.B, c.L, c.Hq, c.Hkv, c.D, c.T, c.start[0], int(c.algo),
                   c.slots ? " slots" : "");
-    expect_ok(mamba4j::guarded("attention", [&] { mamba4j::cuda::attention(g_gpu, a); }), std::string("attention ") + shape);
+    expect_ok(mamba4j_attention(g_gpu, &a), std::string("attention ") + shape);
     ok_or_die(mamba4j_synchronize(g_gpu), "synchronize");
     const bool mma = c.dt != MAMBA4J_F32 && (c.algo == MAMBA4J_ALGO_FLASH || (c.algo == MAMBA4J_ALGO_AUTO && c.L > 1));
     // flash: P is rounded to the dtype for P·V, as FlashAttention and SDPA do
@@ -808,7 +809,7 @@ static bool bench_on(const char* name) { return g_only.empty() || std::string(na
 
 static void bench() {
     auto call_ssd = [](const mamba4j_ssd_args& a) {
-        mamba4j_status st = mamba4j::guarded("ssd", [&] { mamba4j::cuda::ssd(g_gpu, a); });
+        mamba4j_status st = mamba4j_ssd(g_gpu, &a);
         if (st != MAMBA4J_OK) { std::printf("FATAL ssd: %s\n", mamba4j_last_error()); std::exit(1); }
     };
     // SSD chunked prefill, 8B layer: H128 P64 N128 G8, chunk 256, bf16, D, no z
@@ -854,7 +855,7 @@ static void bench() {
         a.batch = B; a.seqlen = L; a.channels = C; a.width = K; a.dtype = MAMBA4J_BF16; a.weight_dtype = MAMBA4J_BF16;
         a.x = x.d(); a.x_stride_b = L * C; a.x_stride_t = C; a.w = w.d(); a.bias = bs.d();
         a.conv_state = static_cast<float*>(st.d()); a.y = y.d(); a.y_stride_b = L * C; a.y_stride_t = C; a.silu = 1;
-        double ms = median_ms([&] { mamba4j::guarded("conv1d", [&] { mamba4j::cuda::conv1d(g_gpu, a); }); }, 5, 50);
+        double ms = median_ms([&] { mamba4j_conv1d(g_gpu, &a); }, 5, 50);
         char name[64];
         std::snprintf(name, sizeof name, L == 1 ? "conv1d_update_B%lld" : "conv1d_L%lld", (long long)(L == 1 ? B : L));
         bench_line(name, ms, double(B) * L * C * 2 * 2 + (L == 1 ? double(B) * C * 3 * 4 * 2 : 0), 0);
@@ -869,7 +870,7 @@ static void bench() {
         mamba4j_gated_rmsnorm_args a{};
         a.rows = rows; a.dim = dim; a.group_size = 1024; a.dtype = MAMBA4J_BF16; a.weight_dtype = MAMBA4J_BF16;
         a.x = x.d(); a.x_stride = dim; a.z = z.d(); a.z_stride = dim; a.w = w.d(); a.y = y.d(); a.y_stride = dim; a.eps = 1e-5f;
-        double ms = median_ms([&] { mamba4j::guarded("g", [&] { mamba4j::cuda::gated_rmsnorm(g_gpu, a); }); }, 5, 50);
+        double ms = median_ms([&] { mamba4j_gated_rmsnorm(g_gpu, &a); }, 5, 50);
         bench_line("gated_rmsnorm_L4096", ms, double(rows) * dim * 2 * 3, 0);
     }
 
@@ -883,10 +884,11 @@ static void bench() {
         Tensor out = Tensor::output(size_t(L * Hq * D), MAMBA4J_BF16);
         mamba4j_attention_args a{};
         a.batch = 1; a.seqlen = L; a.q_heads = Hq; a.kv_heads = Hkv; a.head_dim = D; a.capacity = L; a.dtype = MAMBA4J_BF16;
+        a.slot_count = 1;
         a.q = q.d(); a.q_stride_b = L * Hq * D; a.q_stride_t = Hq * D; a.k = kv.d(); a.v = kv.d();
         a.kv_stride_b = L * Hkv * D; a.kv_stride_t = Hkv * D; a.k_cache = kc.d(); a.v_cache = vc.d();
         a.out = out.d(); a.out_stride_b = L * Hq * D; a.out_stride_t = Hq * D;
-        double ms = median_ms([&] { mamba4j::guarded("a", [&] { mamba4j::cuda::attention(g_gpu, a); }); }, 3, 20);
+        double ms = median_ms([&] { mamba4j_attention(g_gpu, &a); }, 3, 20);
         char name[64];
         std::snprintf(name, sizeof name, "attention_prefill_L%lld", (long long)L);
         bench_line(name, ms, double(L) * (Hq + 2 * Hkv) * D * 2 * 2, 2.0 * double(L) * L * Hq * D);
@@ -907,11 +909,12 @@ static void bench() {
             ok_or_die(mamba4j_memcpy(g_gpu, ds, start.data(), B * 4, MAMBA4J_COPY_HOST_TO_DEVICE), "upload");
             mamba4j_attention_args a{};
             a.batch = B; a.seqlen = 1; a.q_heads = Hq; a.kv_heads = Hkv; a.head_dim = D; a.capacity = T; a.dtype = MAMBA4J_BF16;
+            a.slot_count = B;
             a.q = q.d(); a.q_stride_b = Hq * D; a.q_stride_t = Hq * D; a.k = kv.d(); a.v = kv.d();
             a.kv_stride_b = Hkv * D; a.kv_stride_t = Hkv * D; a.k_cache = kc.d(); a.v_cache = vc.d();
             a.start_pos = static_cast<const int32_t*>(ds);
             a.out = out.d(); a.out_stride_b = Hq * D; a.out_stride_t = Hq * D;
-            double ms = median_ms([&] { mamba4j::guarded("a", [&] { mamba4j::cuda::attention(g_gpu, a); }); }, 10, 50);
+            double ms = median_ms([&] { mamba4j_attention(g_gpu, &a); }, 10, 50);
             char name[64];
             std::snprintf(name, sizeof name, "attention_decode_B%lld_KV%lld", (long long)B, (long long)KV);
             bench_line(name, ms, double(B) * (KV + 1) * Hkv * D * 2 * 2, 0);
@@ -936,7 +939,7 @@ static void bench() {
         a.C = static_cast<char*>(bc.d()) + N * 2; a.C_stride_b = L * 2 * N; a.C_stride_t = 2 * N;
         a.z = z.d(); a.z_stride_b = L * E; a.z_stride_t = E; a.y = y.d(); a.y_stride_b = L * E; a.y_stride_t = E;
         a.dt_softplus = 1;
-        double ms = median_ms([&] { mamba4j::guarded("s", [&] { mamba4j::cuda::selective_scan(g_gpu, a); }); }, 3, 20);
+        double ms = median_ms([&] { mamba4j_selective_scan(g_gpu, &a); }, 3, 20);
         bench_line("selective_scan_E5120_N16_L2048", ms, double(L) * E * 2 * 4, 0);
         for (void* p : {(void*)dal, (void*)dd, (void*)ddb}) mamba4j_free(g_gpu, p);
     }

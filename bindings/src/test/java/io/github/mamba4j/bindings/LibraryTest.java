@@ -9,11 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class LibraryTest {
     @Test
@@ -48,22 +51,80 @@ class LibraryTest {
         cmd.addAll(Arrays.asList(options));
         cmd.addAll(List.of("-cp", classPath, LoadProbe.class.getName()));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().remove(NativeLibrary.PATH_ENV);
+        for (String env : List.of(NativeLibrary.PATH_ENV, NativeLibrary.CLASSIFIER_ENV, NativeDownloader.REPOSITORY_ENV,
+                NativeDownloader.CACHE_ENV, NativeDownloader.OFFLINE_ENV, NativeDownloader.TIMEOUT_ENV))
+            pb.environment().remove(env);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor();
         return out;
     }
 
-    @Test
-    void missingNativeJarNamesPlatformAndPlacesTried() throws Exception {
-        String cp = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+    /** This JVM's class path without any mamba4j native jar. */
+    private static String classPathWithoutNatives() {
+        return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
                 .filter(e -> !e.contains("mamba4j-native") && !e.replace('\\', '/').contains("native/target"))
                 .collect(Collectors.joining(File.pathSeparator));
-        String out = loadInFreshJvm(cp);
-        assertTrue(out.contains("could not be loaded for platform " + NativeLibrary.platform()), out);
+    }
+
+    @Test
+    void missingNativeJarNamesPlatformAndPlacesTried(@TempDir Path cache) throws Exception {
+        String out = loadInFreshJvm(classPathWithoutNatives(), "-Dmamba4j.cache=" + cache,
+                "-Dmamba4j.classifier=linux-x86_64");
+        assertTrue(out.contains("could not be loaded for platform linux-x86_64"), out);
         assertTrue(out.contains("system property mamba4j.library.path (not set)"), out);
-        assertTrue(out.contains("natives/" + NativeLibrary.platform() + "/libmamba4j.so"), out);
+        assertTrue(out.contains("natives/linux_64/libmamba4j.so (no mamba4j-native linux-x86_64 jar on the class path)"), out);
+        assertTrue(out.contains("set the system property mamba4j.repository (or the environment variable MAMBA4J_REPOSITORY)"),
+                out);
+    }
+
+    /** First use downloads (from 127.0.0.1) and loads; later uses load from the cache, server gone, online or offline. */
+    @Test
+    void downloadsLoadsAndThenUsesTheCache(@TempDir Path tmp) throws Exception {
+        NativeRelease release = NativeRelease.current();
+        String jarName = release.artifactId() + "-" + release.version() + "-linux-x86_64.jar";
+        Path built = Path.of(System.getProperty("mamba4j.native.target")).resolve(jarName);
+        Path cache = tmp.resolve("cache");
+        Path expected = cache.resolve(release.version()).resolve("linux-x86_64").resolve("libmamba4j.so");
+        String[] options = {"-Dmamba4j.cache=" + cache, "-Dmamba4j.classifier=linux-x86_64", null};
+        try (LocalRepository server = new LocalRepository(tmp.resolve("repo"))) {
+            server.put(release.groupId(), release.artifactId(), release.version(), jarName, Files.readAllBytes(built));
+            options[2] = "-Dmamba4j.repository=" + server.uri();
+            String out = loadInFreshJvm(classPathWithoutNatives(), options);
+            assertTrue(out.contains("loaded from " + expected + " version " + release.version()), out);
+            assertEquals(1, server.count(jarName));
+            out = loadInFreshJvm(classPathWithoutNatives(), options);
+            assertTrue(out.contains("loaded from " + expected), out);
+            assertEquals(1, server.count(jarName));
+        }
+        String out = loadInFreshJvm(classPathWithoutNatives(), options);
+        assertTrue(out.contains("loaded from " + expected), out);
+        out = loadInFreshJvm(classPathWithoutNatives(), options[0], options[1], "-Dmamba4j.offline=true");
+        assertTrue(out.contains("loaded from " + expected), out);
+    }
+
+    @Test
+    void offlineWithEmptyCacheSaysSo(@TempDir Path cache) throws Exception {
+        String out = loadInFreshJvm(classPathWithoutNatives(), "-Dmamba4j.cache=" + cache,
+                "-Dmamba4j.classifier=linux-x86_64", "-Dmamba4j.offline=true");
+        assertTrue(out.contains("offline (mamba4j.offline / MAMBA4J_OFFLINE set) and the cache has no linux-x86_64"), out);
+    }
+
+    @Test
+    void platformWithoutArtifactInThisReleaseSaysSo(@TempDir Path cache) throws Exception {
+        String out = loadInFreshJvm(classPathWithoutNatives(), "-Dmamba4j.cache=" + cache,
+                "-Dmamba4j.classifier=osx-aarch64");
+        assertTrue(out.contains("mamba4j " + NativeRelease.current().version() + " has no native artifact for osx-aarch64:"
+                + " this release ships " + String.join(", ", NativeRelease.current().built())), out);
+        out = loadInFreshJvm(classPathWithoutNatives(), "-Dmamba4j.classifier=solaris-sparc");
+        assertTrue(out.contains("mamba4j.classifier=solaris-sparc is not a mamba4j classifier; known: linux-x86_64, "
+                + "linux-x86_64-cuda, linux-aarch64, osx-aarch64, windows-x86_64"), out);
+    }
+
+    @Test
+    void unsupportedPlatformSaysSo() throws Exception {
+        String out = loadInFreshJvm(classPathWithoutNatives(), "-Dos.arch=ppc64le");
+        assertTrue(out.contains("mamba4j has no native library for linux ppc64le (os.name=Linux, os.arch=ppc64le)"), out);
     }
 
     @Test

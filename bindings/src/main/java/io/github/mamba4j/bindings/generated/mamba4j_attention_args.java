@@ -22,6 +22,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     int64_t kv_heads;
  *     int64_t head_dim;
  *     int64_t capacity;
+ *     int64_t slot_count;
  *     mamba4j_dtype dtype;
  *     const void *q;
  *     int64_t q_stride_b;
@@ -55,6 +56,7 @@ public class mamba4j_attention_args {
         Mamba4jH.C_LONG.withName("kv_heads"),
         Mamba4jH.C_LONG.withName("head_dim"),
         Mamba4jH.C_LONG.withName("capacity"),
+        Mamba4jH.C_LONG.withName("slot_count"),
         Mamba4jH.C_INT.withName("dtype"),
         MemoryLayout.paddingLayout(4),
         Mamba4jH.C_POINTER.withName("q"),
@@ -344,6 +346,50 @@ public class mamba4j_attention_args {
      */
     public static void capacity(MemorySegment struct, long fieldValue) {
         struct.set(capacity$LAYOUT, capacity$OFFSET, fieldValue);
+    }
+
+    private static final OfLong slot_count$LAYOUT = (OfLong)$LAYOUT.select(groupElement("slot_count"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int64_t slot_count
+     * }
+     */
+    public static final OfLong slot_count$layout() {
+        return slot_count$LAYOUT;
+    }
+
+    private static final long slot_count$OFFSET = $LAYOUT.byteOffset(groupElement("slot_count"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int64_t slot_count
+     * }
+     */
+    public static final long slot_count$offset() {
+        return slot_count$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int64_t slot_count
+     * }
+     */
+    public static long slot_count(MemorySegment struct) {
+        return struct.get(slot_count$LAYOUT, slot_count$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int64_t slot_count
+     * }
+     */
+    public static void slot_count(MemorySegment struct, long fieldValue) {
+        struct.set(slot_count$LAYOUT, slot_count$OFFSET, fieldValue);
     }
 
     private static final OfInt dtype$LAYOUT = (OfInt)$LAYOUT.select(groupElement("dtype"));

@@ -1,0 +1,58 @@
+// Entry point of the Mamba-1 fused selective scan: argument checks, routing.
+#include "../common.h"
+#include "../kernels.h"
+#include "state_slots.h"
+
+using namespace mamba4j;
+
+// A [B, L, inner] activation with strides (b, t): both strides cover their inner extent.
+static void check_btx(const void* p, int64_t sb, int64_t st, int64_t B, int64_t L, int64_t inner, const char* name,
+                      bool optional) {
+    std::string n(name);
+    if (p == nullptr) {
+        if (!optional) require_ptr(p, name);
+        return;
+    }
+    require_stride(st, inner, (n + "_stride_t").c_str());
+    require_stride(sb, checked_extent(1, 0, L, st, inner, (n + " extent").c_str()), (n + "_stride_b").c_str());
+    checked_extent(B, sb, L, st, inner, (n + " extent").c_str());
+}
+
+// host: the slot table is host memory (CPU context) and is checked here; a CUDA context's is
+// device memory and is not read (the caller owns its bounds, as it owns the slot count).
+static void check(const mamba4j_selective_scan_args& a, bool host) {
+    require_positive(a.batch, "batch");
+    require_positive(a.seqlen, "seqlen");
+    require_positive(a.inner, "inner");
+    require_positive(a.state, "state");
+    require_dtype(a.dtype, "dtype");
+    const int64_t B = a.batch, L = a.seqlen, E = a.inner, N = a.state;
+    check_btx(a.u, a.u_stride_b, a.u_stride_t, B, L, E, "u", false);
+    check_btx(a.dt, a.dt_stride_b, a.dt_stride_t, B, L, E, "dt", false);
+    check_btx(a.B, a.B_stride_b, a.B_stride_t, B, L, N, "B", false);
+    check_btx(a.C, a.C_stride_b, a.C_stride_t, B, L, N, "C", false);
+    check_btx(a.z, a.z_stride_b, a.z_stride_t, B, L, E, "z", true);
+    check_btx(a.y, a.y_stride_b, a.y_stride_t, B, L, E, "y", false);
+    require_ptr(a.A_log, "A_log");
+    checked_mul(E, N, "A_log extent");
+    if (a.state_slots != nullptr && a.ssm_state == nullptr)
+        fail(MAMBA4J_ERR_INVALID_ARGUMENT, "state_slots given without ssm_state");
+    if (a.ssm_state != nullptr && host) {
+        require_state_slots(a.state_slots, B);
+        state_extent(a.state_slots, B, checked_mul(E, N, "ssm_state extent"), "ssm_state extent");
+    }
+    if (a.dt_softplus != 0 && a.dt_softplus != 1)
+        fail(MAMBA4J_ERR_INVALID_ARGUMENT, "dt_softplus must be 0 or 1, got %d", (int)a.dt_softplus);
+    if (a.algo != MAMBA4J_ALGO_AUTO && a.algo != MAMBA4J_ALGO_REFERENCE && a.algo != MAMBA4J_ALGO_RECURRENT)
+        fail(MAMBA4J_ERR_INVALID_ARGUMENT, "algo %d is not AUTO, REFERENCE or RECURRENT", (int)a.algo);
+}
+
+extern "C" mamba4j_status mamba4j_selective_scan(mamba4j_context* ctx, const mamba4j_selective_scan_args* args) {
+    return guarded("mamba4j_selective_scan", [&] {
+        require_context(ctx);
+        require_ptr(args, "args");
+        check(*args, ctx->backend == MAMBA4J_BACKEND_CPU);
+        route<mamba4j_selective_scan_args>("mamba4j_selective_scan", ctx, *args,
+            cpu::selective_scan, MAMBA4J_CUDA_KERNEL(selective_scan));
+    });
+}

@@ -1,0 +1,253 @@
+// The inner loop of flash attention on the CPU, compiled once per SIMD level (see cpu.h).
+// Written with GCC vector types of 16 floats: one zmm with AVX-512, two ymm with AVX2,
+// four xmm on plain x86-64 — the same source for every level, no intrinsics.
+//
+// flash_rows_f32: M query rows of one KV head against the keys [k0, k1) of that head,
+// in tiles of kTile keys, with the online softmax of FlashAttention:
+//   s_j   = q_r · K_j                          (q_r already multiplied by the scale)
+//   m'    = max(m_r, max_j s_j);  α = exp(m_r − m')
+//   l_r   = α·l_r + Σ_j exp(s_j − m')
+//   acc_r = α·acc_r + Σ_j exp(s_j − m') · V_j
+//   m_r   = m'
+// Row r sees only keys j <= pos[r] (causal). The caller divides acc by l at the end, or
+// combines partial (m, l, acc) of several key ranges (split-KV decode).
+// Layouts: q [M, d]; K, V point at key 0 of this slot and KV head, consecutive keys
+// kv_row floats apart; m, l [M]; acc [M, d]; scratch holds (d + 2)·kTile floats.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+// The 64-byte vector helpers are inlined; their ABI (zmm or not) never crosses a call.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+namespace mamba4j::cpu::MAMBA4J_ISA_NS {
+
+namespace {
+
+constexpr int64_t kTile = 64;  // keys per tile: 4 vectors of 16
+// Rows processed together: 2 where there are 32 vector registers, else 1 (AVX2 and SSE
+// would spill the second row's accumulators).
+#if defined(__AVX512F__)
+constexpr int kRows = 2;
+#else
+constexpr int kRows = 1;
+#endif
+
+typedef float v16 __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+
+// all lanes f (written out: "v16{} + f" would add 0 to f, one more instruction per use)
+inline v16 splat(float f) { return v16{f, f, f, f, f, f, f, f, f, f, f, f, f, f, f, f}; }
+inline v16 ld(const float* p) {
+    v16 v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+inline void st(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
+// Horizontal max / sum: four halving steps, each lane pairing with lane ^ 8, ^ 4, ^ 2, ^ 1.
+constexpr v16i kSwap8 = {8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7};
+constexpr v16i kSwap4 = {4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11};
+constexpr v16i kSwap2 = {2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13};
+constexpr v16i kSwap1 = {1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14};
+inline v16 vmax(v16 a, v16 b) { return a > b ? a : b; }
+inline float hmax(v16 v) {
+    v = vmax(v, __builtin_shuffle(v, kSwap8));
+    v = vmax(v, __builtin_shuffle(v, kSwap4));
+    v = vmax(v, __builtin_shuffle(v, kSwap2));
+    v = vmax(v, __builtin_shuffle(v, kSwap1));
+    return v[0];
+}
+inline float hsum(v16 v) {
+    v += __builtin_shuffle(v, kSwap8);
+    v += __builtin_shuffle(v, kSwap4);
+    v += __builtin_shuffle(v, kSwap2);
+    v += __builtin_shuffle(v, kSwap1);
+    return v[0];
+}
+
+// exp(x) for x <= 0 (softmax arguments), relative error ~2 ulp: x = n·ln2 + r with
+// |r| <= ln2/2, a degree-6 polynomial for exp(r) (Cephes expf), 2^n from the exponent
+// bits. exp(x) is 0 below −87 (including −inf, the masked keys); NaN stays NaN.
+inline v16 exp_nonpositive(v16 x) {
+    const v16 xc = x < splat(-87.0f) ? splat(-87.0f) : x;
+    const v16 fn = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round to nearest
+    const v16 r = (xc - fn * 0.693359375f) - fn * -2.12194440e-4f;
+    v16 p = splat(1.9875691500e-4f);
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    const v16i n = __builtin_convertvector(fn, v16i);
+    const v16i bits = (n + 127) << 23;
+    v16 scale;
+    std::memcpy(&scale, &bits, sizeof scale);
+    const v16 e = p * scale;
+    return x < splat(-87.0f) ? splat(0.0f) : e;
+}
+
+// 16×16 transpose in registers: 4 stages, stage b swapping bit b of the row index with
+// bit b of the lane index between rows j and j | 2^b (two 2-source shuffles per pair).
+template <int b>
+inline void transpose_stage(v16* v) {
+    constexpr int bit = 1 << b;
+    constexpr v16i lo = {
+#define M4J_LO(c) ((c) & bit ? 16 + ((c) ^ bit) : (c))
+        M4J_LO(0), M4J_LO(1), M4J_LO(2),  M4J_LO(3),  M4J_LO(4),  M4J_LO(5),  M4J_LO(6),  M4J_LO(7),
+        M4J_LO(8), M4J_LO(9), M4J_LO(10), M4J_LO(11), M4J_LO(12), M4J_LO(13), M4J_LO(14), M4J_LO(15)};
+#undef M4J_LO
+    constexpr v16i hi = {
+#define M4J_HI(c) ((c) & bit ? 16 + (c) : ((c) ^ bit))
+        M4J_HI(0), M4J_HI(1), M4J_HI(2),  M4J_HI(3),  M4J_HI(4),  M4J_HI(5),  M4J_HI(6),  M4J_HI(7),
+        M4J_HI(8), M4J_HI(9), M4J_HI(10), M4J_HI(11), M4J_HI(12), M4J_HI(13), M4J_HI(14), M4J_HI(15)};
+#undef M4J_HI
+    for (int j = 0; j < 16; j++)
+        if (!(j & bit)) {
+            const v16 a = v[j], c = v[j | bit];
+            v[j] = __builtin_shuffle(a, c, lo);
+            v[j | bit] = __builtin_shuffle(a, c, hi);
+        }
+}
+
+// kt[c, jj] = K[j0 + jj, c] for jj < nk, 0 for nk <= jj < kTile: the key tile, transposed
+// so that the scores of 64 keys are 4 vectors. Blocks of 16 keys × 16 channels go
+// through registers; channels past the last multiple of 16 are copied one by one.
+inline void transpose_tile(const float* K, int64_t kv_row, int64_t j0, int64_t nk, int64_t d, float* kt) {
+    const int64_t d16 = d / 16 * 16;
+    for (int64_t jb = 0; jb < kTile; jb += 16) {
+        const int64_t rows = nk - jb < 16 ? (nk - jb > 0 ? nk - jb : 0) : 16;
+        for (int64_t c0 = 0; c0 < d16; c0 += 16) {
+            v16 v[16];
+            for (int64_t jj = 0; jj < 16; jj++) v[jj] = jj < rows ? ld(K + (j0 + jb + jj) * kv_row + c0) : v16{};
+            transpose_stage<0>(v);
+            transpose_stage<1>(v);
+            transpose_stage<2>(v);
+            transpose_stage<3>(v);
+            for (int64_t cc = 0; cc < 16; cc++) st(kt + (c0 + cc) * kTile + jb, v[cc]);
+        }
+        for (int64_t c = d16; c < d; c++)
+            for (int64_t jj = 0; jj < 16; jj++) kt[c * kTile + jb + jj] = jj < rows ? K[(j0 + jb + jj) * kv_row + c] : 0.0f;
+    }
+}
+
+// R rows (r[0..R)) that all see key j0, against the transposed tile kt of nk keys:
+// scores, mask, online-softmax update of (m, l) and acc += p·V. The R rows share every
+// load of kt and V, and give R·4 independent FMA chains.
+template <int R>
+inline void rows_tile(const int64_t* r, const float* q, const int64_t* pos, int64_t d, const float* kt,
+                      const float* vt, int64_t kv_row, int64_t j0, int64_t nk, float* m, float* l, float* acc,
+                      float* p) {
+    v16 s[R][4] = {};
+    for (int64_t c = 0; c < d; c++) {
+        const float* kc = kt + c * kTile;
+        const v16 k0 = ld(kc), k1 = ld(kc + 16), k2 = ld(kc + 32), k3 = ld(kc + 48);
+        for (int i = 0; i < R; i++) {
+            const v16 qc = splat(q[r[i] * d + c]);
+            s[i][0] += qc * k0;
+            s[i][1] += qc * k1;
+            s[i][2] += qc * k2;
+            s[i][3] += qc * k3;
+        }
+    }
+    const v16 lane = v16{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    v16 alpha[R];
+    int64_t visible_max = 0;
+    for (int i = 0; i < R; i++) {
+        // keys at or past `visible` (the tile's end, or the row's future) are masked
+        const int64_t visible = pos[r[i]] - j0 + 1 < nk ? pos[r[i]] - j0 + 1 : nk;
+        visible_max = visible > visible_max ? visible : visible_max;
+        if (visible < kTile) {
+            const v16 lim = splat(float(visible)), neg_inf = splat(-INFINITY);
+            for (int u = 0; u < 4; u++) s[i][u] = lane + float(16 * u) < lim ? s[i][u] : neg_inf;
+        }
+        v16 mx = s[i][0] > s[i][1] ? s[i][0] : s[i][1];
+        const v16 mx23 = s[i][2] > s[i][3] ? s[i][2] : s[i][3];
+        mx = mx > mx23 ? mx : mx23;
+        const float m_old = m[r[i]], m_tile = hmax(mx);
+        const float m_new = m_tile > m_old ? m_tile : m_old;
+        const float a = m_old == -INFINITY ? 0.0f : std::exp(m_old - m_new);
+        const v16 mn = splat(m_new);
+        v16 sum = {};
+        for (int u = 0; u < 4; u++) {
+            const v16 e = exp_nonpositive(s[i][u] - mn);  // 0 for masked keys
+            st(p + i * kTile + 16 * u, e);
+            sum += e;
+        }
+        l[r[i]] = a * l[r[i]] + hsum(sum);
+        m[r[i]] = m_new;
+        alpha[i] = splat(a);
+    }
+    // acc_r = α·acc_r + Σ_j p_j·V_j, 64 channels at a time held in registers
+    int64_t c = 0;
+    for (; c + 64 <= d; c += 64) {
+        v16 a[R][4];
+        for (int i = 0; i < R; i++)
+            for (int u = 0; u < 4; u++) a[i][u] = ld(acc + r[i] * d + c + 16 * u) * alpha[i];
+        for (int64_t jj = 0; jj < visible_max; jj++) {
+            const float* vr = vt + jj * kv_row + c;
+            const v16 v0 = ld(vr), v1 = ld(vr + 16), v2 = ld(vr + 32), v3 = ld(vr + 48);
+            for (int i = 0; i < R; i++) {
+                const v16 pj = splat(p[i * kTile + jj]);
+                a[i][0] += pj * v0;
+                a[i][1] += pj * v1;
+                a[i][2] += pj * v2;
+                a[i][3] += pj * v3;
+            }
+        }
+        for (int i = 0; i < R; i++)
+            for (int u = 0; u < 4; u++) st(acc + r[i] * d + c + 16 * u, a[i][u]);
+    }
+    for (; c + 16 <= d; c += 16) {
+        v16 a[R];
+        for (int i = 0; i < R; i++) a[i] = ld(acc + r[i] * d + c) * alpha[i];
+        for (int64_t jj = 0; jj < visible_max; jj++) {
+            const v16 v0 = ld(vt + jj * kv_row + c);
+            for (int i = 0; i < R; i++) a[i] += splat(p[i * kTile + jj]) * v0;
+        }
+        for (int i = 0; i < R; i++) st(acc + r[i] * d + c, a[i]);
+    }
+    for (; c < d; c++)
+        for (int i = 0; i < R; i++) {
+            float a = acc[r[i] * d + c] * alpha[i][0];
+            for (int64_t jj = 0; jj < visible_max; jj++) a += p[i * kTile + jj] * vt[jj * kv_row + c];
+            acc[r[i] * d + c] = a;
+        }
+}
+
+}  // namespace
+
+void flash_rows_f32(const float* q, const int64_t* pos, int64_t M, int64_t d, const float* K, const float* V,
+                    int64_t kv_row, int64_t k0, int64_t k1, float* m, float* l, float* acc, float* scratch) {
+    float* kt = scratch;             // [d, kTile]: the key tile, transposed
+    float* p = scratch + d * kTile;  // [kRows, kTile]: exp(s − m') of the rows in flight
+    int64_t last = -1;
+    for (int64_t r = 0; r < M; r++) last = pos[r] > last ? pos[r] : last;
+    if (last + 1 < k1) k1 = last + 1;
+    for (int64_t j0 = k0; j0 < k1; j0 += kTile) {
+        const int64_t nk = k1 - j0 < kTile ? k1 - j0 : kTile;
+        // ask for the next tile's keys and values now: decode streams them from memory
+        const int64_t next = k1 - (j0 + kTile) < kTile ? k1 - (j0 + kTile) : kTile;
+        for (int64_t jj = 0; jj < next; jj++)
+            for (int64_t c = 0; c < d; c += 16) {
+                __builtin_prefetch(K + (j0 + kTile + jj) * kv_row + c);
+                __builtin_prefetch(V + (j0 + kTile + jj) * kv_row + c);
+            }
+        transpose_tile(K, kv_row, j0, nk, d, kt);
+        const float* vt = V + j0 * kv_row;
+        // the rows that see this tile, kRows at a time
+        int64_t rows[kRows];
+        int n = 0;
+        for (int64_t r = 0; r < M; r++) {
+            if (pos[r] < j0) continue;  // every key of this tile is in row r's future
+            rows[n++] = r;
+            if (n == kRows) {
+                rows_tile<kRows>(rows, q, pos, d, kt, vt, kv_row, j0, nk, m, l, acc, p);
+                n = 0;
+            }
+        }
+        for (int i = 0; i < n; i++) rows_tile<1>(rows + i, q, pos, d, kt, vt, kv_row, j0, nk, m, l, acc, p);
+    }
+}
+
+}  // namespace mamba4j::cpu::MAMBA4J_ISA_NS

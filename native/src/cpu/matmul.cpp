@@ -1,0 +1,127 @@
+// Matmul / matvec on the CPU (DESIGN.md §3, the workhorse of decode):
+//   y[i, j] = (accumulate ? y[i, j] : 0) + Σ_k x[i, k] · W[j, k] + bias[j]
+// x [m, k] (dtype, row stride x_stride), W [n, k] (weight_dtype F32 or BF16, PyTorch
+// order (out, in), contiguous), bias [n] fp32 or NULL, y [m, n] (dtype, row stride
+// y_stride). Accumulation in fp32 (the reference: in double).
+//
+// Fast path: threads split n (W rows), so every W byte is read by exactly one thread;
+// the SIMD micro-kernels are in isa/matmul_isa.cpp. For m == 1 with bf16 W, two
+// matvec variants exist: "fma" (default: W widened to fp32 in registers, x exact) and
+// "dpbf16" (AVX-512 BF16 vdpbf16ps; x rounded to bf16 once per call), chosen with the
+// environment variable MAMBA4J_BF16_MATVEC=fma|dpbf16 read at first use. docs/perf.md
+// has the measurements behind the default.
+#include "../kernels.h"
+#include "cpu.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+MAMBA4J_ISA_DECLARE(void, matmul_block,
+                    (const float* x, int64_t x_stride, int64_t m, const void* w, int w_bf16, int64_t k,
+                     const float* bias, float* y, int64_t y_stride, int64_t n0, int64_t n1, int accumulate))
+MAMBA4J_ISA_DECLARE(void, matvec_bf16_dpbf16,
+                    (const uint16_t* xb, const uint16_t* w, int64_t k, const float* bias, float* y, int64_t n0,
+                     int64_t n1, int accumulate))
+
+namespace mamba4j::cpu {
+
+// The math line by line, accumulating in double: the reference of every other version.
+static void matmul_reference(const mamba4j_matmul_args& a) {
+    for (int64_t i = 0; i < a.m; i++)
+        for (int64_t j = 0; j < a.n; j++) {
+            double s = 0;
+            for (int64_t kk = 0; kk < a.k; kk++)
+                s += double(load(a.x, a.dtype, i * a.x_stride + kk)) * double(load(a.w, a.weight_dtype, j * a.k + kk));
+            if (a.bias) s += a.bias[j];
+            if (a.accumulate) s += load(a.y, a.dtype, i * a.y_stride + j);
+            store(a.y, a.dtype, i * a.y_stride + j, float(s));
+        }
+}
+
+static bool use_dpbf16() {
+    static const bool on = [] {
+        const char* v = std::getenv("MAMBA4J_BF16_MATVEC");
+        return v != nullptr && std::strcmp(v, "dpbf16") == 0;
+    }();
+    return on;
+}
+
+// Splits [0, n) into per-thread ranges aligned to 16 rows (the matvec streams one range
+// per thread) or, for m > 1, into blocks of 64 rows handed out in order.
+static void matmul_fast(const mamba4j_matmul_args& a) {
+    const int64_t m = a.m, n = a.n, k = a.k;
+    const bool w_bf16 = a.weight_dtype == MAMBA4J_BF16;
+
+    // fp32 views of x and y (copies only for bf16 / f16 activations)
+    const float* x = static_cast<const float*>(a.x);
+    int64_t x_stride = a.x_stride;
+    std::vector<float> x32, y32;
+    if (a.dtype != MAMBA4J_F32) {
+        x32.resize(size_t(m * k));
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t kk = 0; kk < k; kk++) x32[size_t(i * k + kk)] = load(a.x, a.dtype, i * a.x_stride + kk);
+        x = x32.data();
+        x_stride = k;
+    }
+    float* y = static_cast<float*>(a.y);
+    int64_t y_stride = a.y_stride;
+    if (a.dtype != MAMBA4J_F32) {
+        y32.resize(size_t(m * n));
+        if (a.accumulate)
+            for (int64_t i = 0; i < m; i++)
+                for (int64_t j = 0; j < n; j++) y32[size_t(i * n + j)] = load(a.y, a.dtype, i * a.y_stride + j);
+        y = y32.data();
+        y_stride = n;
+    }
+
+    const int nthreads = threads();
+    const double work = double(m) * double(n) * double(k);
+    const bool parallel = nthreads > 1 && work >= 65536.0;
+
+    if (m == 1 && w_bf16 && simd_in_use() == MAMBA4J_SIMD_AVX512 && use_dpbf16()) {
+        std::vector<uint16_t> xb(static_cast<size_t>(k));
+        for (int64_t kk = 0; kk < k; kk++) xb[size_t(kk)] = f32_to_bf16(x[kk]);
+        auto kernel = MAMBA4J_ISA_SELECT(matvec_bf16_dpbf16);
+        const uint16_t* w = static_cast<const uint16_t*>(a.w);
+#pragma omp parallel num_threads(nthreads) if (parallel)
+        {
+            const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+            int64_t per = (n + nt - 1) / nt;
+            per = (per + 15) / 16 * 16;
+            const int64_t n0 = std::min<int64_t>(n, t * per), n1 = std::min<int64_t>(n, n0 + per);
+            if (n0 < n1) kernel(xb.data(), w, k, a.bias, y, n0, n1, a.accumulate);
+        }
+    } else {
+        auto kernel = MAMBA4J_ISA_SELECT(matmul_block);
+        if (m == 1) {
+#pragma omp parallel num_threads(nthreads) if (parallel)
+            {
+                const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+                int64_t per = (n + nt - 1) / nt;
+                per = (per + 15) / 16 * 16;
+                const int64_t n0 = std::min<int64_t>(n, t * per), n1 = std::min<int64_t>(n, n0 + per);
+                if (n0 < n1) kernel(x, x_stride, m, a.w, w_bf16, k, a.bias, y, y_stride, n0, n1, a.accumulate);
+            }
+        } else {
+            const int64_t block = 64, blocks = (n + block - 1) / block;
+#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1) if (parallel)
+            for (int64_t b = 0; b < blocks; b++) {
+                const int64_t n0 = b * block, n1 = std::min(n, n0 + block);
+                kernel(x, x_stride, m, a.w, w_bf16, k, a.bias, y, y_stride, n0, n1, a.accumulate);
+            }
+        }
+    }
+
+    if (a.dtype != MAMBA4J_F32)
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) store(a.y, a.dtype, i * a.y_stride + j, y32[size_t(i * n + j)]);
+}
+
+void matmul(const mamba4j_matmul_args& a) {
+    if (a.algo == MAMBA4J_ALGO_REFERENCE) matmul_reference(a);
+    else matmul_fast(a);
+}
+
+}  // namespace mamba4j::cpu
