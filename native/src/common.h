@@ -14,6 +14,8 @@ struct mamba4j_context {
     int32_t device;
     void* stream;  // cudaStream_t for CUDA contexts
     void* blas;    // cublasHandle_t for CUDA contexts
+    void* scratch = nullptr;    // CUDA: device scratch buffer of the multi-kernel algorithms
+    int64_t scratch_bytes = 0;  //       (src/cuda/runtime.cu context_scratch)
 };
 
 namespace mamba4j {

@@ -19,5 +19,10 @@ void embedding(const mamba4j_embedding_args& a);
 #ifdef MAMBA4J_WITH_CUDA
 namespace mamba4j::cuda {
 void rmsnorm(mamba4j_context* ctx, const mamba4j_rmsnorm_args& a);
+void gated_rmsnorm(mamba4j_context* ctx, const mamba4j_gated_rmsnorm_args& a);
+void conv1d(mamba4j_context* ctx, const mamba4j_conv1d_args& a);
+void selective_scan(mamba4j_context* ctx, const mamba4j_selective_scan_args& a);
+void ssd(mamba4j_context* ctx, const mamba4j_ssd_args& a);
+void attention(mamba4j_context* ctx, const mamba4j_attention_args& a);
 }  // namespace mamba4j::cuda
 #endif

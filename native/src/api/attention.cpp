@@ -18,7 +18,9 @@ static void check_rows(int64_t batch, int64_t seqlen, int64_t heads, int64_t hea
     checked_extent(batch, stride_b, seqlen, stride_t, inner, extent);
 }
 
-static void check(const mamba4j_attention_args& a) {
+// host: slots and start_pos are host memory (CPU context) and are checked here; a CUDA
+// context's are device memory and are not read (the caller owns those bounds there).
+static void check(const mamba4j_attention_args& a, bool host) {
     require_positive(a.batch, "batch");
     require_positive(a.seqlen, "seqlen");
     require_positive(a.q_heads, "q_heads");
@@ -44,7 +46,7 @@ static void check(const mamba4j_attention_args& a) {
                "out_stride_t", "out extent");
     checked_mul(checked_mul(a.slot_count, a.capacity, "cache extent"), checked_mul(a.kv_heads, a.head_dim, "cache extent"),
                 "cache extent");
-    if (a.slots != nullptr) {
+    if (a.slots != nullptr && host) {
         std::vector<std::pair<int32_t, int64_t>> seen;
         for (int64_t b = 0; b < a.batch; b++) {
             if (a.slots[b] < 0 || a.slots[b] >= a.slot_count)
@@ -57,11 +59,11 @@ static void check(const mamba4j_attention_args& a) {
             if (seen[i].first == seen[i - 1].first)
                 fail(MAMBA4J_ERR_INVALID_ARGUMENT, "rows %lld and %lld both use slot %d", (long long)seen[i - 1].second,
                      (long long)seen[i].second, (int)seen[i].first);
-    } else if (a.batch > a.slot_count) {
+    } else if (a.slots == nullptr && a.batch > a.slot_count) {
         fail(MAMBA4J_ERR_INVALID_ARGUMENT, "slots is NULL (row b uses slot b) but batch %lld > slot_count %lld",
              (long long)a.batch, (long long)a.slot_count);
     }
-    for (int64_t b = 0; b < a.batch; b++) {
+    for (int64_t b = 0; host && b < a.batch; b++) {
         const int64_t start = a.start_pos ? a.start_pos[b] : 0;
         if (start < 0)
             fail(MAMBA4J_ERR_INVALID_ARGUMENT, "start_pos[%lld] must be >= 0, got %lld (row %lld)", (long long)b,
@@ -81,7 +83,8 @@ extern "C" mamba4j_status mamba4j_attention(mamba4j_context* ctx, const mamba4j_
     return guarded("mamba4j_attention", [&] {
         require_context(ctx);
         require_ptr(args, "args");
-        check(*args);
-        route<mamba4j_attention_args>("mamba4j_attention", ctx, *args, cpu::attention, nullptr);
+        check(*args, ctx->backend == MAMBA4J_BACKEND_CPU);
+        route<mamba4j_attention_args>("mamba4j_attention", ctx, *args,
+            cpu::attention, MAMBA4J_CUDA_KERNEL(attention));
     });
 }

@@ -5,7 +5,9 @@
 
 using namespace mamba4j;
 
-static void check(const mamba4j_conv1d_args& a) {
+// host: the slot table is host memory (CPU context) and is checked here; a CUDA context's is
+// device memory and is not read (the caller owns its bounds, as it owns the slot count).
+static void check(const mamba4j_conv1d_args& a, bool host) {
     require_positive(a.batch, "batch");
     require_positive(a.seqlen, "seqlen");
     require_positive(a.channels, "channels");
@@ -24,7 +26,7 @@ static void check(const mamba4j_conv1d_args& a) {
     checked_mul(a.channels, a.width, "w extent");
     if (a.state_slots != nullptr && a.conv_state == nullptr)
         fail(MAMBA4J_ERR_INVALID_ARGUMENT, "state_slots given without conv_state");
-    if (a.conv_state != nullptr) {
+    if (a.conv_state != nullptr && host) {
         require_state_slots(a.state_slots, a.batch);
         state_extent(a.state_slots, a.batch, checked_mul(a.width - 1, a.channels, "conv_state extent"),
                      "conv_state extent");
@@ -38,7 +40,7 @@ extern "C" mamba4j_status mamba4j_conv1d(mamba4j_context* ctx, const mamba4j_con
     return guarded("mamba4j_conv1d", [&] {
         require_context(ctx);
         require_ptr(args, "args");
-        check(*args);
-        route<mamba4j_conv1d_args>("mamba4j_conv1d", ctx, *args, cpu::conv1d, nullptr);
+        check(*args, ctx->backend == MAMBA4J_BACKEND_CPU);
+        route<mamba4j_conv1d_args>("mamba4j_conv1d", ctx, *args, cpu::conv1d, MAMBA4J_CUDA_KERNEL(conv1d));
     });
 }

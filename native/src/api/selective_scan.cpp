@@ -18,7 +18,9 @@ static void check_btx(const void* p, int64_t sb, int64_t st, int64_t B, int64_t 
     checked_extent(B, sb, L, st, inner, (n + " extent").c_str());
 }
 
-static void check(const mamba4j_selective_scan_args& a) {
+// host: the slot table is host memory (CPU context) and is checked here; a CUDA context's is
+// device memory and is not read (the caller owns its bounds, as it owns the slot count).
+static void check(const mamba4j_selective_scan_args& a, bool host) {
     require_positive(a.batch, "batch");
     require_positive(a.seqlen, "seqlen");
     require_positive(a.inner, "inner");
@@ -35,7 +37,7 @@ static void check(const mamba4j_selective_scan_args& a) {
     checked_mul(E, N, "A_log extent");
     if (a.state_slots != nullptr && a.ssm_state == nullptr)
         fail(MAMBA4J_ERR_INVALID_ARGUMENT, "state_slots given without ssm_state");
-    if (a.ssm_state != nullptr) {
+    if (a.ssm_state != nullptr && host) {
         require_state_slots(a.state_slots, B);
         state_extent(a.state_slots, B, checked_mul(E, N, "ssm_state extent"), "ssm_state extent");
     }
@@ -49,7 +51,8 @@ extern "C" mamba4j_status mamba4j_selective_scan(mamba4j_context* ctx, const mam
     return guarded("mamba4j_selective_scan", [&] {
         require_context(ctx);
         require_ptr(args, "args");
-        check(*args);
-        route<mamba4j_selective_scan_args>("mamba4j_selective_scan", ctx, *args, cpu::selective_scan, nullptr);
+        check(*args, ctx->backend == MAMBA4J_BACKEND_CPU);
+        route<mamba4j_selective_scan_args>("mamba4j_selective_scan", ctx, *args,
+            cpu::selective_scan, MAMBA4J_CUDA_KERNEL(selective_scan));
     });
 }

@@ -21,7 +21,9 @@ static void check_btx(const void* p, int64_t sb, int64_t st, int64_t B, int64_t 
     checked_extent(B, sb, L, st, inner, (n + " extent").c_str());
 }
 
-static void check(const mamba4j_ssd_args& a) {
+// host: the slot table is host memory (CPU context) and can be read here; a CUDA
+// context's is device memory, not read (the caller owns its bounds, as for the slot count).
+static void check(const mamba4j_ssd_args& a, bool host) {
     require_positive(a.batch, "batch");
     require_positive(a.seqlen, "seqlen");
     require_positive(a.heads, "heads");
@@ -49,7 +51,7 @@ static void check(const mamba4j_ssd_args& a) {
              double(a.dt_max), double(a.dt_min));
     if (a.state_slots != nullptr && a.ssm_state == nullptr)
         fail(MAMBA4J_ERR_INVALID_ARGUMENT, "state_slots given without ssm_state");
-    if (a.ssm_state != nullptr) {
+    if (a.ssm_state != nullptr && host) {
         require_state_slots(a.state_slots, B);
         state_extent(a.state_slots, B, checked_mul(HP, N, "ssm_state extent"), "ssm_state extent");
     }
@@ -62,7 +64,7 @@ extern "C" mamba4j_status mamba4j_ssd(mamba4j_context* ctx, const mamba4j_ssd_ar
     return guarded("mamba4j_ssd", [&] {
         require_context(ctx);
         require_ptr(args, "args");
-        check(*args);
-        route<mamba4j_ssd_args>("mamba4j_ssd", ctx, *args, cpu::ssd, nullptr);
+        check(*args, ctx->backend == MAMBA4J_BACKEND_CPU);
+        route<mamba4j_ssd_args>("mamba4j_ssd", ctx, *args, cpu::ssd, MAMBA4J_CUDA_KERNEL(ssd));
     });
 }

@@ -9,15 +9,6 @@
 
 namespace mamba4j::cuda {
 
-template <class T> __device__ __forceinline__ float to_f32(T v);
-template <> __device__ __forceinline__ float to_f32(float v) { return v; }
-template <> __device__ __forceinline__ float to_f32(__nv_bfloat16 v) { return __bfloat162float(v); }
-template <> __device__ __forceinline__ float to_f32(__half v) { return __half2float(v); }
-template <class T> __device__ __forceinline__ T from_f32(float v);
-template <> __device__ __forceinline__ float from_f32(float v) { return v; }
-template <> __device__ __forceinline__ __nv_bfloat16 from_f32(float v) { return __float2bfloat16(v); }
-template <> __device__ __forceinline__ __half from_f32(float v) { return __float2half(v); }
-
 // x, y [rows, dim]; w [dim]; residual [rows, dim] fp32 or null. blockDim.x = 256.
 template <class T, class W>
 __global__ void rmsnorm_kernel(const T* x, int64_t x_stride, const W* w, float* residual, int64_t res_stride, T* y,

@@ -44,8 +44,34 @@ void context_init(mamba4j_context* ctx) {
     ctx->blas = nullptr;  // cuBLAS arrives with the GEMM kernels
 }
 
+void* context_scratch(mamba4j_context* ctx, size_t bytes) {
+    if (int64_t(bytes) <= ctx->scratch_bytes) return ctx->scratch;
+    cudaStream_t s = stream_of(ctx);
+    if (ctx->scratch) {
+        check(cudaFreeAsync(ctx->scratch, s), "cudaFreeAsync");
+        ctx->scratch = nullptr;
+        ctx->scratch_bytes = 0;
+    }
+    const size_t want = bytes + bytes / 4;  // room to grow a little without reallocating
+    void* p = nullptr;
+    cudaError_t e = cudaMallocAsync(&p, want, s);
+    if (e == cudaErrorMemoryAllocation) {
+        cudaGetLastError();
+        fail(MAMBA4J_ERR_OUT_OF_MEMORY, "could not allocate %zu bytes of CUDA scratch memory", want);
+    }
+    check(e, "cudaMallocAsync");
+    ctx->scratch = p;
+    ctx->scratch_bytes = int64_t(want);
+    return p;
+}
+
 void context_release(mamba4j_context* ctx) {
     cudaSetDevice(ctx->device);
+    if (ctx->scratch) {
+        cudaFreeAsync(ctx->scratch, stream_of(ctx));
+        cudaStreamSynchronize(stream_of(ctx));
+        ctx->scratch = nullptr;
+    }
     if (ctx->stream) check(cudaStreamDestroy(stream_of(ctx)), "cudaStreamDestroy");
 }
 

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# GPU tests and benchmarks on a CUDA host. Needs no JDK: a C++/CUDA toolchain with CMake to
+# build, or prebuilt binaries; python3 with PyTorch + Triton for the peer benchmarks.
+#
+#   ci/gpu-test.sh OUT_DIR [--bin DIR] [--no-bench] [--java JRE_DIR JARS_DIR]
+#
+#   --bin DIR     take gpu_test_kernels and lib/libmamba4j.so from DIR (a CMake build folder)
+#                 instead of building native/ with CMake (MAMBA4J_CUDA=ON, Release)
+#   --no-bench    correctness only
+#   --java J D    also run the Java tests found in the jars of D with the jlink'd runtime J
+#                 (J/bin/java; D must hold junit-platform-console-standalone*.jar), against
+#                 the same libmamba4j.so, with MAMBA4J_TEST_CUDA=1
+#
+# Writes to OUT_DIR: summary.md (a short table), gpu-test.log (every assertion),
+# bench.log (our timings), peers.log (peer timings, ceilings), build.log, java.log.
+# Exit status: non-zero when a test failed or could not run (no device is a failure here:
+# this script exists to run on a GPU).
+set -uo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+OUT="${1:?usage: ci/gpu-test.sh OUT_DIR [--bin DIR] [--no-bench] [--java JRE JARS]}"; shift
+BIN=""; BENCH=1; JRE=""; JARS=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --bin) BIN="$2"; shift 2 ;;
+    --no-bench) BENCH=0; shift ;;
+    --java) JRE="$2"; JARS="$3"; shift 3 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$OUT"
+status=0
+
+if [ -z "$BIN" ]; then
+  BIN="${BUILD_DIR:-/tmp/mamba4j-gpu-build}"
+  echo "== building native/ with CUDA into $BIN"
+  if ! { cmake -S "$ROOT/native" -B "$BIN" -DMAMBA4J_CUDA=ON -DCMAKE_BUILD_TYPE=Release \
+          -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-90}" && \
+        cmake --build "$BIN" -j"$(nproc)" --target mamba4j gpu_test_kernels; } >"$OUT/build.log" 2>&1; then
+    echo "BUILD FAILED (see build.log)"; tail -30 "$OUT/build.log"; exit 1
+  fi
+fi
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv >"$OUT/device.txt" 2>&1 || true
+cat "$OUT/device.txt"
+
+echo "== GPU kernel tests (gpu_test_kernels)"
+"$BIN/gpu_test_kernels" >"$OUT/gpu-test.log" 2>&1
+rc=$?
+grep -E "^(FAIL|SKIP)|passed, .* failed|^device" "$OUT/gpu-test.log"
+if [ $rc -ne 0 ]; then echo "GPU kernel tests: exit status $rc"; status=1; fi
+
+if [ "$BENCH" = 1 ]; then
+  echo "== benchmarks"
+  "$BIN/gpu_test_kernels" --bench >"$OUT/bench.log" 2>&1 || { echo "bench failed"; tail "$OUT/bench.log"; status=1; }
+  if python3 -c "import torch, triton" 2>/dev/null; then
+    PYTHONUNBUFFERED=1 python3 "$ROOT/ci/gpu_bench.py" peers >"$OUT/peers.log" 2>&1 || { echo "peers failed"; tail -20 "$OUT/peers.log"; }
+  else
+    echo "no python3 with torch+triton: peers not measured" | tee "$OUT/peers.log"
+  fi
+  {
+    echo "# mamba4j CUDA kernels — $(head -2 "$OUT/device.txt" | tail -1), $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo
+    grep -E "passed, .* failed" "$OUT/gpu-test.log" | sed 's/^/tests: /'
+    echo
+    python3 "$ROOT/ci/gpu_bench.py" table "$OUT/bench.log" "$OUT/peers.log"
+    echo
+    grep "^ACC" "$OUT/peers.log" || true
+  } >"$OUT/summary.md"
+  cat "$OUT/summary.md"
+fi
+
+if [ -n "$JRE" ]; then
+  echo "== Java tests with $JRE"
+  console=$(ls "$JARS"/junit-platform-console-standalone*.jar 2>/dev/null | head -1)
+  if [ -z "$console" ]; then
+    echo "no junit-platform-console-standalone jar in $JARS: Java tests NOT run" | tee "$OUT/java.log"; status=1
+  else
+    MAMBA4J_TEST_CUDA=1 "$JRE/bin/java" --enable-native-access=ALL-UNNAMED \
+      -Dmamba4j.library.path="$BIN/lib/libmamba4j.so" -jar "$console" execute \
+      --class-path "$(ls "$JARS"/*.jar | tr '\n' ':')" --scan-class-path >"$OUT/java.log" 2>&1 || status=1
+    tail -15 "$OUT/java.log"
+  fi
+fi
+exit $status

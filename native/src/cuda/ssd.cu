@@ -1,0 +1,884 @@
+// Mamba-2 SSD on CUDA (same math as the CPU reference, mamba4j.h mamba4j_ssd):
+//   Δ = clamp(softplus(dt + dt_bias), dt_min, dt_max);  a = exp(Δ·A), A = -exp(A_log[h])
+//   S[h] = a·S[h] + Δ·x ⊗ B[g]        (S [P, N] fp32, g = h / (H/G))
+//   y = S[h]·C[g] + D[h]·x,  y *= silu(z)
+//
+// Two algorithms:
+//  * RECURRENT (any dtype; decode L == 1 and short prefills): one warp per (b, h, pair of
+//    rows p), the state rows in registers (float4 per lane when N % 128 == 0), B/C of the
+//    token shared through L1, one pass over the sequence. The decode step is memory-bound:
+//    it reads and writes the state once (8B layer: 4 MiB per sequence each way).
+//  * CHUNKED (bf16/fp16, the tensor-core prefill): chunks of Q tokens (chunk_size when it
+//    is a multiple of 64 up to 256, else 256), four kernels:
+//      1. ssd_cumsum:     Δ_t and the in-chunk inclusive cumsum of Δ_t·A      [B,H,Lpad] fp32
+//      2. ssd_chunk_state: each chunk's end state from a zero start,
+//                          Sc[p,n] = Σ_t x[t,p] · exp(cum_last − cum_t)·Δ_t · B[t,n]
+//                          (Xᵀ · diag(w) · B on the tensor cores)                [B,nc,H,P,N] fp32
+//      3. ssd_state_pass:  the short recurrence over chunks, S_in[c+1] = exp(cum_last_c)·S_in[c] + Sc[c];
+//                          writes each chunk's incoming state (dtype) and the final state (fp32)
+//      4. ssd_chunk_scan:  per 64-token row tile i of a chunk,
+//                          Y = exp(cum_i)·(C · S_inᵀ) + Σ_{j ≤ i} (C Bᵀ)_ij · exp(cum_i − cum_j)·Δ_j · X_j
+//                          + D·x, gated by silu(z) (C Bᵀ and P·X on the tensor cores, online over j tiles)
+//    Decay exponents are clamped at 0 so rounding never makes a decay exceed 1. Matrix
+//    operands are the activation dtype (B scaled by its decay weight, the masked decay
+//    matrix, the incoming state are rounded to it as mamba_ssm does), accumulation fp32.
+#include <mma.h>
+
+#include <type_traits>
+
+#include <cub/block/block_scan.cuh>
+
+#include "../kernels.h"
+#include "cuda_util.cuh"
+
+namespace mamba4j::cuda {
+
+using namespace nvcuda;
+
+__device__ __forceinline__ float ssd_dt(const mamba4j_ssd_args& a, float raw, int64_t h) {
+    float v = softplus_f(raw + (a.dt_bias ? a.dt_bias[h] : 0.f));
+    v = fmaxf(v, a.dt_min);
+    if (a.dt_max > 0.f) v = fminf(v, a.dt_max);
+    return v;
+}
+
+// ------------------------------------------------------------------ recurrent
+
+// One warp per (b, h, rows p0, p0+1). VEC: N == NV*32 with N % 128 == 0, lane holds
+// n = (i/4)*128 + lane*4 + i%4 (float4 loads of the state); else n = i*32 + lane (n < N).
+template <class T, int NV, bool VEC>
+__global__ void __launch_bounds__(256) ssd_recurrent_kernel(const mamba4j_ssd_args a) {
+    constexpr int RP = 2;
+    const int lane = threadIdx.x & 31;
+    const int64_t warp = (int64_t(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
+    const int64_t P = a.head_dim, H = a.heads, N = a.state;
+    const int64_t pairs = (P + RP - 1) / RP;
+    if (warp >= a.batch * H * pairs) return;
+    const int64_t p0 = (warp % pairs) * RP;
+    const int64_t h = (warp / pairs) % H;
+    const int64_t b = warp / (pairs * H);
+    const int64_t g = h / (H / a.groups);
+    const int64_t slot = a.state_slots ? a.state_slots[b] : b;
+
+    auto nidx = [&](int i) -> int64_t { return VEC ? int64_t(i / 4) * 128 + lane * 4 + (i % 4) : int64_t(i) * 32 + lane; };
+    float s[RP][NV];
+    float* S[RP];
+#pragma unroll
+    for (int r = 0; r < RP; r++) {
+        const bool row_ok = p0 + r < P;
+        S[r] = (a.ssm_state && row_ok) ? a.ssm_state + ((slot * H + h) * P + p0 + r) * N : nullptr;
+        if (VEC) {
+#pragma unroll
+            for (int i = 0; i < NV; i += 4) {
+                float4 v = S[r] ? *reinterpret_cast<const float4*>(S[r] + nidx(i)) : make_float4(0.f, 0.f, 0.f, 0.f);
+                s[r][i] = v.x; s[r][i + 1] = v.y; s[r][i + 2] = v.z; s[r][i + 3] = v.w;
+            }
+        } else {
+#pragma unroll
+            for (int i = 0; i < NV; i++) s[r][i] = (S[r] && nidx(i) < N) ? S[r][nidx(i)] : 0.f;
+        }
+    }
+    const float A = -expf(a.A_log[h]);
+    const float Dh = a.D ? a.D[h] : 0.f;
+    const T* x = static_cast<const T*>(a.x);
+    const T* dt = static_cast<const T*>(a.dt);
+    const T* Bm = static_cast<const T*>(a.B);
+    const T* Cm = static_cast<const T*>(a.C);
+    const T* z = static_cast<const T*>(a.z);
+    T* y = static_cast<T*>(a.y);
+    for (int64_t t = 0; t < a.seqlen; t++) {
+        const float d = ssd_dt(a, to_f32(dt[b * a.dt_stride_b + t * a.dt_stride_t + h]), h);
+        const float decay = __expf(fminf(d * A, 0.f));
+        const T* Bt = Bm + b * a.B_stride_b + t * a.B_stride_t + g * N;
+        const T* Ct = Cm + b * a.C_stride_b + t * a.C_stride_t + g * N;
+        float bv[NV], cv[NV];
+#pragma unroll
+        for (int i = 0; i < NV; i++) {
+            const bool ok = VEC || nidx(i) < N;
+            bv[i] = ok ? to_f32(Bt[nidx(i)]) : 0.f;
+            cv[i] = ok ? to_f32(Ct[nidx(i)]) : 0.f;
+        }
+        const int64_t xo = b * a.x_stride_b + t * a.x_stride_t + h * P;
+#pragma unroll
+        for (int r = 0; r < RP; r++) {
+            if (p0 + r >= P) break;
+            const float xv = to_f32(x[xo + p0 + r]);
+            const float dx = d * xv;
+            float acc = 0.f;
+#pragma unroll
+            for (int i = 0; i < NV; i++) {
+                s[r][i] = fmaf(decay, s[r][i], dx * bv[i]);
+                acc = fmaf(s[r][i], cv[i], acc);
+            }
+#pragma unroll
+            for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
+            if (lane == 0) {
+                float out = acc + Dh * xv;
+                if (z) out *= silu_f(to_f32(z[b * a.z_stride_b + t * a.z_stride_t + h * P + p0 + r]));
+                y[b * a.y_stride_b + t * a.y_stride_t + h * P + p0 + r] = from_f32<T>(out);
+            }
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < RP; r++) {
+        if (!S[r]) continue;
+        if (VEC) {
+#pragma unroll
+            for (int i = 0; i < NV; i += 4)
+                *reinterpret_cast<float4*>(S[r] + nidx(i)) = make_float4(s[r][i], s[r][i + 1], s[r][i + 2], s[r][i + 3]);
+        } else {
+#pragma unroll
+            for (int i = 0; i < NV; i++)
+                if (nidx(i) < N) S[r][nidx(i)] = s[r][i];
+        }
+    }
+}
+
+template <class T>
+static void launch_recurrent(mamba4j_context* ctx, const mamba4j_ssd_args& a) {
+    const int64_t warps = a.batch * a.heads * ((a.head_dim + 1) / 2);
+    const int64_t blocks = (warps * 32 + 255) / 256;
+    if (blocks > 2147483647) fail(MAMBA4J_ERR_UNSUPPORTED, "ssd: too many rows for one CUDA launch");
+    const bool aligned = a.ssm_state == nullptr || (reinterpret_cast<uintptr_t>(a.ssm_state) % 16 == 0);
+    const int64_t N = a.state;
+    cudaStream_t s = stream_of(ctx);
+    if (N == 128 && aligned) ssd_recurrent_kernel<T, 4, true><<<unsigned(blocks), 256, 0, s>>>(a);
+    else if (N == 256 && aligned) ssd_recurrent_kernel<T, 8, true><<<unsigned(blocks), 256, 0, s>>>(a);
+    else if (N <= 64) ssd_recurrent_kernel<T, 2, false><<<unsigned(blocks), 256, 0, s>>>(a);
+    else if (N <= 256) ssd_recurrent_kernel<T, 8, false><<<unsigned(blocks), 256, 0, s>>>(a);
+    else fail(MAMBA4J_ERR_UNSUPPORTED, "ssd on CUDA supports state sizes N <= 256, got %lld", (long long)N);
+    check_launch("ssd_recurrent_kernel");
+}
+
+// ------------------------------------------------------------------ chunked
+
+constexpr int kCumThreads = 256;
+
+// grid (nchunks, H, B); Δ and the in-chunk inclusive cumsum of Δ·A, zeros past L.
+template <class T>
+__global__ void __launch_bounds__(kCumThreads) ssd_cumsum_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
+                                                                 float* dtv, float* cum) {
+    using Scan = cub::BlockScan<float, kCumThreads>;
+    __shared__ typename Scan::TempStorage tmp;
+    __shared__ float carry;
+    const int64_t c = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+    const float A = -expf(a.A_log[h]);
+    const T* dt = static_cast<const T*>(a.dt);
+    float* dv = dtv + (b * a.heads + h) * Lpad;
+    float* cm = cum + (b * a.heads + h) * Lpad;
+    if (threadIdx.x == 0) carry = 0.f;
+    __syncthreads();
+    for (int base = 0; base < Q; base += kCumThreads) {
+        const int i = base + threadIdx.x;
+        const int64_t t = c * Q + i;
+        float d = 0.f;
+        if (i < Q && t < a.seqlen) d = ssd_dt(a, to_f32(dt[b * a.dt_stride_b + t * a.dt_stride_t + h]), h);
+        float la = d * A, incl, total;
+        Scan(tmp).InclusiveSum(la, incl, total);
+        incl += carry;
+        if (i < Q) {
+            dv[t] = d;
+            cm[t] = incl;
+        }
+        __syncthreads();
+        if (threadIdx.x == 0) carry += total;
+        __syncthreads();
+    }
+}
+
+// Copies a [rows, cols] tile of T (row stride `stride` elements) into shared memory with
+// leading dimension ld, rows >= valid as zeros, each row scaled by scale(row) if given.
+template <class T, class Scale>
+__device__ __forceinline__ void load_tile(T* dst, int ld, const T* src, int64_t stride, int rows, int cols, int valid,
+                                          bool vec, Scale scale) {
+    if (vec) {  // 8 elements (16 bytes) per access
+        const int cv = cols / 8;
+        for (int idx = threadIdx.x; idx < rows * cv; idx += blockDim.x) {
+            const int r = idx / cv, c8 = (idx % cv) * 8;
+            uint4 v = make_uint4(0, 0, 0, 0);
+            if (r < valid) v = *reinterpret_cast<const uint4*>(src + r * stride + c8);
+            const float sc = scale(r);
+            if (sc != 1.f) {
+                T* e = reinterpret_cast<T*>(&v);
+#pragma unroll
+                for (int k = 0; k < 8; k++) e[k] = from_f32<T>(to_f32(e[k]) * sc);
+            }
+            *reinterpret_cast<uint4*>(dst + r * ld + c8) = v;
+        }
+    } else {
+        for (int idx = threadIdx.x; idx < rows * cols; idx += blockDim.x) {
+            const int r = idx / cols, cc = idx % cols;
+            float v = r < valid ? to_f32(src[r * stride + cc]) * scale(r) : 0.f;
+            dst[r * ld + cc] = from_f32<T>(v);
+        }
+    }
+}
+struct NoScale {
+    __device__ float operator()(int) const { return 1.f; }
+};
+
+constexpr int kTile = 64;  // tokens per tile (K of the state GEMM, rows/cols of the score tile)
+
+// grid (nchunks, H, B), 256 threads. states[b,c,h] = Xᵀ diag(w) B over the chunk.
+template <class T, int FPW>
+__global__ void __launch_bounds__(256) ssd_chunk_state_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
+                                                              const float* dtv, const float* cum, float* states,
+                                                              int64_t nchunks, bool vec) {
+    extern __shared__ __align__(128) unsigned char smem_raw[];
+    const int P = int(a.head_dim), N = int(a.state);
+    const int ldx = P + 8, ldb = N + 8;
+    T* Xs = reinterpret_cast<T*>(smem_raw);
+    T* Bs = Xs + kTile * ldx;
+    float* w = reinterpret_cast<float*>(Bs + kTile * ldb);
+    const int64_t c = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+    const int64_t g = h / (a.heads / a.groups);
+    const int warp = threadIdx.x >> 5;
+    const int nf = (P / 16) * (N / 16);
+    const float* dv = dtv + (b * a.heads + h) * Lpad + c * Q;
+    const float* cm = cum + (b * a.heads + h) * Lpad + c * Q;
+    const float cum_last = cm[Q - 1];
+    const int64_t t0 = c * Q;
+    const int valid_chunk = int(min(int64_t(Q), a.seqlen - t0));
+
+    wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[FPW];
+#pragma unroll
+    for (int f = 0; f < FPW; f++) wmma::fill_fragment(acc[f], 0.f);
+
+    const T* x = static_cast<const T*>(a.x) + b * a.x_stride_b + t0 * a.x_stride_t + h * P;
+    const T* Bm = static_cast<const T*>(a.B) + b * a.B_stride_b + t0 * a.B_stride_t + g * N;
+    for (int k0 = 0; k0 < valid_chunk; k0 += kTile) {
+        const int valid = min(kTile, valid_chunk - k0);
+        for (int i = threadIdx.x; i < kTile; i += blockDim.x)
+            w[i] = i < valid ? __expf(fminf(cum_last - cm[k0 + i], 0.f)) * dv[k0 + i] : 0.f;
+        __syncthreads();
+        load_tile(Xs, ldx, x + k0 * a.x_stride_t, a.x_stride_t, kTile, P, valid, vec, NoScale{});
+        load_tile(Bs, ldb, Bm + k0 * a.B_stride_t, a.B_stride_t, kTile, N, valid, vec,
+                  [&](int r) { return w[r]; });
+        __syncthreads();
+#pragma unroll
+        for (int f = 0; f < FPW; f++) {
+            const int fi = warp + f * 8;
+            if (fi < nf) {
+                const int pi = fi / (N / 16), ni = fi % (N / 16);
+#pragma unroll
+                for (int kk = 0; kk < kTile; kk += 16) {
+                    wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::col_major> fa;
+                    wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::row_major> fb;
+                    wmma::load_matrix_sync(fa, Xs + kk * ldx + pi * 16, ldx);
+                    wmma::load_matrix_sync(fb, Bs + kk * ldb + ni * 16, ldb);
+                    wmma::mma_sync(acc[f], fa, fb, acc[f]);
+                }
+            }
+        }
+        __syncthreads();
+    }
+    float* out = states + ((b * nchunks + c) * a.heads + h) * int64_t(P) * N;
+#pragma unroll
+    for (int f = 0; f < FPW; f++) {
+        const int fi = warp + f * 8;
+        if (fi < nf) {
+            const int pi = fi / (N / 16), ni = fi % (N / 16);
+            wmma::store_matrix_sync(out + pi * 16 * N + ni * 16, acc[f], N, wmma::mem_row_major);
+        }
+    }
+}
+
+// grid (ceil(P*N/256), H, B). Walks the chunks: writes each chunk's incoming state (T)
+// and the final state (fp32, into ssm_state when given).
+template <class T>
+__global__ void __launch_bounds__(256) ssd_state_pass_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
+                                                             const float* __restrict__ cum, const float* __restrict__ states, T* __restrict__ incoming,
+                                                             int64_t nchunks) {
+    const int64_t PN = a.head_dim * a.state;
+    const int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (e >= PN) return;
+    const int64_t h = blockIdx.y, b = blockIdx.z;
+    const int64_t slot = a.state_slots ? a.state_slots[b] : b;
+    float* S = a.ssm_state ? a.ssm_state + (slot * a.heads + h) * PN + e : nullptr;
+    float s = S ? *S : 0.f;
+    const float* cm = cum + (b * a.heads + h) * Lpad;
+    for (int64_t c = 0; c < nchunks; c++) {
+        const int64_t o = ((b * nchunks + c) * a.heads + h) * PN + e;
+        incoming[o] = from_f32<T>(s);
+        s = __expf(fminf(cm[c * Q + Q - 1], 0.f)) * s + states[o];
+    }
+    if (S) *S = s;
+}
+
+// grid (nchunks * Q/64, H, B), 256 threads: output rows [i0, i0+64) of one chunk.
+template <class T>
+__global__ void __launch_bounds__(256) ssd_chunk_scan_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
+                                                             const float* dtv, const float* cum, const T* incoming,
+                                                             int64_t nchunks, bool vec) {
+    extern __shared__ __align__(128) unsigned char smem_raw[];
+    const int P = int(a.head_dim), N = int(a.state);
+    const int ldn = N + 8, ldp = P + 8, ldyf = P + 4, ldsf = kTile + 4, ldpm = kTile + 8;
+    T* Cs = reinterpret_cast<T*>(smem_raw);
+    T* Bs = Cs + kTile * ldn;
+    T* Ss = Bs + kTile * ldn;          // incoming state [P][N]
+    T* Xs = Ss + P * ldn;
+    T* Pm = Xs + kTile * ldp;          // masked decay matrix [64][64]
+    float* Sf = reinterpret_cast<float*>(Pm + kTile * ldpm);  // scores [64][64]
+    float* Ys = Sf + kTile * ldsf;     // output accumulator [64][P]
+    float* cum_i = Ys + kTile * ldyf;
+    float* cum_j = cum_i + kTile;
+    float* dt_j = cum_j + kTile;
+
+    const int tiles_per_chunk = Q / kTile;
+    const int64_t c = blockIdx.x / tiles_per_chunk;
+    const int rt = blockIdx.x % tiles_per_chunk;
+    const int64_t h = blockIdx.y, b = blockIdx.z;
+    const int64_t g = h / (a.heads / a.groups);
+    const int64_t t0 = c * Q;
+    const int64_t i0 = t0 + int64_t(rt) * kTile;
+    if (i0 >= a.seqlen) return;
+    const int valid_i = int(min(int64_t(kTile), a.seqlen - i0));
+    const int warp = threadIdx.x >> 5;
+    const float* dv = dtv + (b * a.heads + h) * Lpad;
+    const float* cm = cum + (b * a.heads + h) * Lpad;
+
+    const T* Cg = static_cast<const T*>(a.C) + b * a.C_stride_b + g * N;
+    const T* Bg = static_cast<const T*>(a.B) + b * a.B_stride_b + g * N;
+    const T* xg = static_cast<const T*>(a.x) + b * a.x_stride_b + h * P;
+
+    load_tile(Cs, ldn, Cg + i0 * a.C_stride_t, a.C_stride_t, kTile, N, valid_i, vec, NoScale{});
+    load_tile(Ss, ldn, incoming + ((b * nchunks + c) * a.heads + h) * int64_t(P) * N, N, P, N, P, vec, NoScale{});
+    for (int i = threadIdx.x; i < kTile; i += blockDim.x) cum_i[i] = i < valid_i ? cm[i0 + i] : 0.f;
+    __syncthreads();
+
+    // Y = C · S_inᵀ (64 × P), then scaled by exp(cum_i) per row, kept as the accumulator start.
+    const int nfy = (kTile / 16) * (P / 16);
+    wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[4];
+#pragma unroll
+    for (int f = 0; f < 4; f++) {
+        const int fi = warp + f * 8;
+        wmma::fill_fragment(acc[f], 0.f);
+        if (fi < nfy) {
+            const int mi = fi / (P / 16), pj = fi % (P / 16);
+            for (int kk = 0; kk < N; kk += 16) {
+                wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> fa;
+                wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major> fb;
+                wmma::load_matrix_sync(fa, Cs + mi * 16 * ldn + kk, ldn);
+                wmma::load_matrix_sync(fb, Ss + pj * 16 * ldn + kk, ldn);
+                wmma::mma_sync(acc[f], fa, fb, acc[f]);
+            }
+            wmma::store_matrix_sync(Ys + mi * 16 * ldyf + pj * 16, acc[f], ldyf, wmma::mem_row_major);
+        }
+    }
+    __syncthreads();
+    for (int idx = threadIdx.x; idx < kTile * P; idx += blockDim.x) {
+        const int i = idx / P, p = idx % P;
+        Ys[i * ldyf + p] *= __expf(fminf(cum_i[i], 0.f));
+    }
+    __syncthreads();
+#pragma unroll
+    for (int f = 0; f < 4; f++) {
+        const int fi = warp + f * 8;
+        if (fi < nfy) {
+            const int mi = fi / (P / 16), pj = fi % (P / 16);
+            wmma::load_matrix_sync(acc[f], Ys + mi * 16 * ldyf + pj * 16, ldyf, wmma::mem_row_major);
+        }
+    }
+
+    // Intra-chunk part, one 64-token key tile j at a time up to the diagonal.
+    for (int jt = 0; jt <= rt; jt++) {
+        const int64_t j0 = t0 + int64_t(jt) * kTile;
+        const int valid_j = int(min(int64_t(kTile), a.seqlen - j0));
+        __syncthreads();
+        load_tile(Bs, ldn, Bg + j0 * a.B_stride_t, a.B_stride_t, kTile, N, valid_j, vec, NoScale{});
+        load_tile(Xs, ldp, xg + j0 * a.x_stride_t, a.x_stride_t, kTile, P, valid_j, vec, NoScale{});
+        for (int j = threadIdx.x; j < kTile; j += blockDim.x) {
+            cum_j[j] = j < valid_j ? cm[j0 + j] : 0.f;
+            dt_j[j] = j < valid_j ? dv[j0 + j] : 0.f;
+        }
+        __syncthreads();
+        // scores C Bᵀ: 16 fragments of 16×16, two per warp
+#pragma unroll
+        for (int f = 0; f < 2; f++) {
+            const int fi = warp + f * 8;
+            const int mi = fi / 4, nj = fi % 4;
+            wmma::fragment<wmma::accumulator, 16, 16, 16, float> sc;
+            wmma::fill_fragment(sc, 0.f);
+            for (int kk = 0; kk < N; kk += 16) {
+                wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> fa;
+                wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major> fb;
+                wmma::load_matrix_sync(fa, Cs + mi * 16 * ldn + kk, ldn);
+                wmma::load_matrix_sync(fb, Bs + nj * 16 * ldn + kk, ldn);
+                wmma::mma_sync(sc, fa, fb, sc);
+            }
+            wmma::store_matrix_sync(Sf + mi * 16 * ldsf + nj * 16, sc, ldsf, wmma::mem_row_major);
+        }
+        __syncthreads();
+        const bool diag = jt == rt;
+        for (int idx = threadIdx.x; idx < kTile * kTile; idx += blockDim.x) {
+            const int i = idx / kTile, j = idx % kTile;
+            float v = 0.f;
+            if ((!diag || j <= i) && j < valid_j)
+                v = Sf[i * ldsf + j] * __expf(fminf(cum_i[i] - cum_j[j], 0.f)) * dt_j[j];
+            Pm[i * ldpm + j] = from_f32<T>(v);
+        }
+        __syncthreads();
+#pragma unroll
+        for (int f = 0; f < 4; f++) {
+            const int fi = warp + f * 8;
+            if (fi < nfy) {
+                const int mi = fi / (P / 16), pj = fi % (P / 16);
+#pragma unroll
+                for (int kk = 0; kk < kTile; kk += 16) {
+                    wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> fa;
+                    wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::row_major> fb;
+                    wmma::load_matrix_sync(fa, Pm + mi * 16 * ldpm + kk, ldpm);
+                    wmma::load_matrix_sync(fb, Xs + kk * ldp + pj * 16, ldp);
+                    wmma::mma_sync(acc[f], fa, fb, acc[f]);
+                }
+            }
+        }
+    }
+#pragma unroll
+    for (int f = 0; f < 4; f++) {
+        const int fi = warp + f * 8;
+        if (fi < nfy) {
+            const int mi = fi / (P / 16), pj = fi % (P / 16);
+            wmma::store_matrix_sync(Ys + mi * 16 * ldyf + pj * 16, acc[f], ldyf, wmma::mem_row_major);
+        }
+    }
+    __syncthreads();
+    // Epilogue: D skip and z gate; Xs holds the diagonal tile = this tile's own tokens.
+    const float Dh = a.D ? a.D[h] : 0.f;
+    const T* zg = static_cast<const T*>(a.z);
+    T* yg = static_cast<T*>(a.y) + b * a.y_stride_b + h * P;
+    for (int idx = threadIdx.x; idx < valid_i * P; idx += blockDim.x) {
+        const int i = idx / P, p = idx % P;
+        float v = Ys[i * ldyf + p] + Dh * to_f32(Xs[i * ldp + p]);
+        if (zg) v *= silu_f(to_f32(zg[b * a.z_stride_b + (i0 + i) * a.z_stride_t + h * P + p]));
+        yg[(i0 + i) * a.y_stride_t + p] = from_f32<T>(v);
+    }
+}
+
+// ---- chunk scan on raw mma.sync (m16n8k16), FlashAttention-2 style: each warp owns 16
+// output rows; C stays in registers as the A operand, C·Bᵀ lands in registers, is decayed
+// and masked there and becomes the A operand of P·X without a trip through shared memory;
+// B and X tiles are double-buffered with cp.async. P = 64 (the incoming state uses the
+// second B buffer before the loop), N in {64, 128}; 16-byte aligned rows (else the wmma kernel).
+
+__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
+    const unsigned s = unsigned(__cvta_generic_to_shared(smem));
+    const int n = valid ? 16 : 0;  // 0: zero fill
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(n));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
+__device__ __forceinline__ void ldsm_x4(unsigned (&r)[4], const void* p) {
+    const unsigned s = unsigned(__cvta_generic_to_shared(p));
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
+}
+__device__ __forceinline__ void ldsm_x4_trans(unsigned (&r)[4], const void* p) {
+    const unsigned s = unsigned(__cvta_generic_to_shared(p));
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
+}
+template <class T>
+__device__ __forceinline__ void mma16816(float (&c)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+    if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    } else {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    }
+}
+template <class T>
+__device__ __forceinline__ unsigned pack2(float lo, float hi) {
+    if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+        __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+        return *reinterpret_cast<unsigned*>(&v);
+    } else {
+        __half2 v = __floats2half2_rn(lo, hi);
+        return *reinterpret_cast<unsigned*>(&v);
+    }
+}
+
+// ---- chunk state on mma.sync: states[p, n] = Σ_t x[t, p] · w_t · B[t, n] with
+// w_t = exp(cum_last − cum_t)·Δ_t. Each warp owns 16 rows p (A = Xᵀ by ldmatrix.trans, scaled
+// by w_t in registers before rounding to the dtype), all N columns (B by ldmatrix.trans);
+// 64-token tiles of X and B double-buffered with cp.async. P = 64, N in {64, 128}.
+template <int P, int N, class T>
+constexpr size_t chunk_state_mma_smem() {
+    return sizeof(T) * (size_t(2) * kTile * (N + 8) + size_t(2) * kTile * (P + 8)) + 4 * 2 * kTile;
+}
+
+template <class T, int P, int N>
+__global__ void __launch_bounds__(128) ssd_chunk_state_mma_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
+                                                                  const float* __restrict__ dtv,
+                                                                  const float* __restrict__ cum,
+                                                                  float* __restrict__ states, int64_t nchunks) {
+    static_assert(P == 64, "4 warps × 16 rows");
+    constexpr int LDN = N + 8, LDP = P + 8;
+    extern __shared__ __align__(128) unsigned char smem_raw[];
+    T* Bs = reinterpret_cast<T*>(smem_raw);  // [2][64][LDN]
+    T* Xs = Bs + 2 * kTile * LDN;            // [2][64][LDP]
+    float* ws = reinterpret_cast<float*>(Xs + 2 * kTile * LDP);  // [2][64]
+    const int64_t c = blockIdx.y, h = blockIdx.x, b = blockIdx.z;  // grid (H, nchunks, B)
+    const int64_t g = h / (a.heads / a.groups);
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int gq = lane >> 2, tig = lane & 3;
+    const float* dv = dtv + (b * a.heads + h) * Lpad + c * Q;
+    const float* cm = cum + (b * a.heads + h) * Lpad + c * Q;
+    const float cum_last = cm[Q - 1];
+    const int64_t t0 = c * Q;
+    const int valid_chunk = int(min(int64_t(Q), a.seqlen - t0));
+    const int ntiles = (valid_chunk + kTile - 1) / kTile;
+    const T* xg = static_cast<const T*>(a.x) + b * a.x_stride_b + t0 * a.x_stride_t + h * P;
+    const T* Bg = static_cast<const T*>(a.B) + b * a.B_stride_b + t0 * a.B_stride_t + g * N;
+
+    auto load_rows = [&](T* dst, int ld, const T* src, int64_t stride, int rows, int cols, int valid) {
+        const int cv = cols / 8;
+        for (int idx = threadIdx.x; idx < rows * cv; idx += blockDim.x) {
+            const int r = idx / cv, c8 = (idx % cv) * 8;
+            const bool ok = r < valid;
+            cp_async16(dst + r * ld + c8, ok ? src + r * stride + c8 : src, ok);
+        }
+    };
+    auto prefetch = [&](int kt, int buf) {
+        const int k0 = kt * kTile;
+        const int valid = min(kTile, valid_chunk - k0);
+        load_rows(Xs + buf * kTile * LDP, LDP, xg + k0 * a.x_stride_t, a.x_stride_t, kTile, P, valid);
+        load_rows(Bs + buf * kTile * LDN, LDN, Bg + k0 * a.B_stride_t, a.B_stride_t, kTile, N, valid);
+        for (int i = threadIdx.x; i < kTile; i += blockDim.x)
+            ws[buf * kTile + i] = i < valid ? __expf(fminf(cum_last - cm[k0 + i], 0.f)) * dv[k0 + i] : 0.f;
+        cp_async_commit();
+    };
+
+    float acc[N / 8][4];
+#pragma unroll
+    for (int nt = 0; nt < N / 8; nt++) acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.f;
+    prefetch(0, 0);
+    cp_async_wait_all();
+    __syncthreads();
+    for (int kt = 0; kt < ntiles; kt++) {
+        const int buf = kt & 1;
+        if (kt + 1 < ntiles) prefetch(kt + 1, buf ^ 1);
+        const T* Xb = Xs + buf * kTile * LDP;
+        const T* Bb = Bs + buf * kTile * LDN;
+        const float* wb = ws + buf * kTile;
+#pragma unroll
+        for (int kk = 0; kk < kTile / 16; kk++) {
+            unsigned xa[4];
+            ldsm_x4_trans(xa, Xb + (kk * 16 + (lane & 7) + (lane >> 4) * 8) * LDP + warp * 16 + ((lane >> 3) & 1) * 8);
+            // scale column t of Xᵀ by w_t: registers 0,1 hold t = 2tig, 2tig+1; 2,3 hold t + 8
+            const float w0 = wb[kk * 16 + 2 * tig], w1 = wb[kk * 16 + 2 * tig + 1];
+            const float w8 = wb[kk * 16 + 8 + 2 * tig], w9 = wb[kk * 16 + 9 + 2 * tig];
+#pragma unroll
+            for (int r = 0; r < 4; r++) {
+                const float lo = r < 2 ? w0 : w8, hi = r < 2 ? w1 : w9;
+                float2 f;
+                if constexpr (std::is_same_v<T, __nv_bfloat16>) f = __bfloat1622float2(*reinterpret_cast<__nv_bfloat162*>(&xa[r]));
+                else f = __half22float2(*reinterpret_cast<__half2*>(&xa[r]));
+                xa[r] = pack2<T>(f.x * lo, f.y * hi);
+            }
+#pragma unroll
+            for (int np = 0; np < N / 16; np++) {
+                unsigned bf[4];
+                ldsm_x4_trans(bf, Bb + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LDN + np * 16 + (lane >> 4) * 8);
+                mma16816<T>(acc[2 * np], xa, bf[0], bf[1]);
+                mma16816<T>(acc[2 * np + 1], xa, bf[2], bf[3]);
+            }
+        }
+        cp_async_wait_all();
+        __syncthreads();
+    }
+    float* out = states + ((b * nchunks + c) * a.heads + h) * int64_t(P) * N;
+    const int p0 = warp * 16 + gq;
+#pragma unroll
+    for (int nt = 0; nt < N / 8; nt++) {
+        const int n = nt * 8 + 2 * tig;
+        *reinterpret_cast<float2*>(out + p0 * N + n) = make_float2(acc[nt][0], acc[nt][1]);
+        *reinterpret_cast<float2*>(out + (p0 + 8) * N + n) = make_float2(acc[nt][2], acc[nt][3]);
+    }
+}
+
+template <int P, int N, class T>
+constexpr size_t chunk_scan_mma_smem() {
+    return sizeof(T) * (size_t(kTile) * (N + 8) * 2 + size_t(2) * kTile * (P + 8)) + 4 * 4 * kTile;
+}
+
+// grid (nchunks * Q/64, H, B), 128 threads (4 warps × 16 rows).
+template <class T, int P, int N>
+__global__ void __launch_bounds__(128, 4) ssd_chunk_scan_mma_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
+                                                                 const float* __restrict__ dtv,
+                                                                 const float* __restrict__ cum,
+                                                                 const T* __restrict__ incoming, int64_t nchunks) {
+    static_assert(P == 64 && N % 16 == 0, "the second B buffer holds the incoming state");
+    constexpr int LDN = N + 8, LDP = P + 8;
+    extern __shared__ __align__(128) unsigned char smem_raw[];
+    static_assert(kTile * (N + 8) <= 2 * kTile * (P + 8), "C tile fits in the X buffers");
+    T* Bs = reinterpret_cast<T*>(smem_raw);  // [2][64][LDN]; buffer 1 first holds S_in [P][LDN]
+    T* Ss = Bs + kTile * LDN;
+    T* Xs = Bs + 2 * kTile * LDN;            // [2][64][LDP]; first holds the C tile [64][LDN]
+    T* Cs = Xs;
+    float* cj = reinterpret_cast<float*>(Xs + 2 * kTile * LDP);  // [2][64]
+    float* dj = cj + 2 * kTile;                                  // [2][64]
+
+    // grid (H, nchunks * Q/64, B): the heads of a group run side by side (B, C tiles from
+    // L2), and the row tiles with the most key tiles start first.
+    const int tiles_per_chunk = Q / kTile;
+    const int64_t c = blockIdx.y / tiles_per_chunk;
+    const int rt = tiles_per_chunk - 1 - int(blockIdx.y % tiles_per_chunk);
+    const int64_t h = blockIdx.x, b = blockIdx.z;
+    const int64_t g = h / (a.heads / a.groups);
+    const int64_t t0 = c * Q;
+    const int64_t i0 = t0 + int64_t(rt) * kTile;
+    if (i0 >= a.seqlen) return;
+    const int valid_i = int(min(int64_t(kTile), a.seqlen - i0));
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int gq = lane >> 2, tig = lane & 3;
+    const float* dv = dtv + (b * a.heads + h) * Lpad;
+    const float* cm = cum + (b * a.heads + h) * Lpad;
+    const T* Cg = static_cast<const T*>(a.C) + b * a.C_stride_b + g * N;
+    const T* Bg = static_cast<const T*>(a.B) + b * a.B_stride_b + g * N;
+    const T* xg = static_cast<const T*>(a.x) + b * a.x_stride_b + h * P;
+
+    auto load_rows = [&](T* dst, int ld, const T* src, int64_t stride, int rows, int cols, int valid) {
+        const int cv = cols / 8;
+        for (int idx = threadIdx.x; idx < rows * cv; idx += blockDim.x) {
+            const int r = idx / cv, c8 = (idx % cv) * 8;
+            const bool ok = r < valid;
+            cp_async16(dst + r * ld + c8, ok ? src + r * stride + c8 : src, ok);
+        }
+    };
+    auto prefetch = [&](int jt, int buf) {
+        const int64_t j0 = t0 + int64_t(jt) * kTile;
+        const int valid_j = int(min(int64_t(kTile), a.seqlen - j0));
+        load_rows(Bs + buf * kTile * LDN, LDN, Bg + j0 * a.B_stride_t, a.B_stride_t, kTile, N, valid_j);
+        load_rows(Xs + buf * kTile * LDP, LDP, xg + j0 * a.x_stride_t, a.x_stride_t, kTile, P, valid_j);
+        for (int j = threadIdx.x; j < kTile; j += blockDim.x) {
+            cj[buf * kTile + j] = j < valid_j ? cm[j0 + j] : 0.f;
+            dj[buf * kTile + j] = j < valid_j ? dv[j0 + j] : 0.f;
+        }
+        cp_async_commit();
+    };
+
+    load_rows(Cs, LDN, Cg + i0 * a.C_stride_t, a.C_stride_t, kTile, N, valid_i);
+    load_rows(Ss, LDN, incoming + ((b * nchunks + c) * a.heads + h) * int64_t(P) * N, N, P, N, P);
+    cp_async_commit();
+    const int r0 = warp * 16 + gq, r1 = r0 + 8;
+    const float ci0 = r0 < valid_i ? cm[i0 + r0] : 0.f;
+    const float ci1 = r1 < valid_i ? cm[i0 + r1] : 0.f;
+    cp_async_wait_all();
+    __syncthreads();
+
+    unsigned ca[N / 16][4];
+#pragma unroll
+    for (int kk = 0; kk < N / 16; kk++)
+        ldsm_x4(ca[kk], Cs + (warp * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LDN + kk * 16 + (lane >> 4) * 8);
+
+    // incoming-state term: O = exp(cum_i) · C · S_inᵀ
+    float o[P / 8][4];
+#pragma unroll
+    for (int nt = 0; nt < P / 8; nt++) o[nt][0] = o[nt][1] = o[nt][2] = o[nt][3] = 0.f;
+#pragma unroll
+    for (int kk = 0; kk < N / 16; kk++)
+#pragma unroll
+        for (int np = 0; np < P / 16; np++) {
+            unsigned bf[4];
+            ldsm_x4(bf, Ss + (np * 16 + (lane & 7) + (lane >> 4) * 8) * LDN + kk * 16 + ((lane >> 3) & 1) * 8);
+            mma16816<T>(o[2 * np], ca[kk], bf[0], bf[1]);
+            mma16816<T>(o[2 * np + 1], ca[kk], bf[2], bf[3]);
+        }
+    {
+        const float e0 = __expf(fminf(ci0, 0.f)), e1 = __expf(fminf(ci1, 0.f));
+#pragma unroll
+        for (int nt = 0; nt < P / 8; nt++) {
+            o[nt][0] *= e0; o[nt][1] *= e0; o[nt][2] *= e1; o[nt][3] *= e1;
+        }
+    }
+    __syncthreads();  // C and S_in are read by all warps before the prefetches overwrite them
+    prefetch(0, 0);
+    cp_async_wait_all();
+    __syncthreads();
+
+    for (int jt = 0; jt <= rt; jt++) {
+        const int buf = jt & 1;
+        if (jt < rt) prefetch(jt + 1, buf ^ 1);
+        const T* Bb = Bs + buf * kTile * LDN;
+        const T* Xb = Xs + buf * kTile * LDP;
+        const float* cjb = cj + buf * kTile;
+        const float* djb = dj + buf * kTile;
+        float s[kTile / 8][4];
+#pragma unroll
+        for (int nt = 0; nt < kTile / 8; nt++) s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
+#pragma unroll
+        for (int kk = 0; kk < N / 16; kk++)
+#pragma unroll
+            for (int jp = 0; jp < kTile / 16; jp++) {
+                unsigned bf[4];
+                ldsm_x4(bf, Bb + (jp * 16 + (lane & 7) + (lane >> 4) * 8) * LDN + kk * 16 + ((lane >> 3) & 1) * 8);
+                mma16816<T>(s[2 * jp], ca[kk], bf[0], bf[1]);
+                mma16816<T>(s[2 * jp + 1], ca[kk], bf[2], bf[3]);
+            }
+        const bool diag = jt == rt;
+#pragma unroll
+        for (int nt = 0; nt < kTile / 8; nt++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                const int row = e < 2 ? r0 : r1;
+                const int col = nt * 8 + 2 * tig + (e & 1);
+                const float ci = e < 2 ? ci0 : ci1;
+                float v = s[nt][e] * __expf(fminf(ci - cjb[col], 0.f)) * djb[col];
+                if (diag && col > row) v = 0.f;
+                s[nt][e] = v;
+            }
+#pragma unroll
+        for (int kk = 0; kk < kTile / 16; kk++) {
+            const unsigned pa[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
+                                    pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+                                    pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+#pragma unroll
+            for (int np = 0; np < P / 16; np++) {
+                unsigned bf[4];
+                ldsm_x4_trans(bf, Xb + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LDP + np * 16 + (lane >> 4) * 8);
+                mma16816<T>(o[2 * np], pa, bf[0], bf[1]);
+                mma16816<T>(o[2 * np + 1], pa, bf[2], bf[3]);
+            }
+        }
+        cp_async_wait_all();
+        __syncthreads();
+    }
+    // Epilogue: D skip and z gate; the last X buffer holds this tile's own tokens.
+    const T* Xd = Xs + (rt & 1) * kTile * LDP;
+    const float Dh = a.D ? a.D[h] : 0.f;
+    const T* zg = static_cast<const T*>(a.z);
+    T* yg = static_cast<T*>(a.y) + b * a.y_stride_b + h * P;
+#pragma unroll
+    for (int half = 0; half < 2; half++) {
+        const int row = half ? r1 : r0;
+        if (row >= valid_i) continue;
+        const int64_t t = i0 + row;
+#pragma unroll
+        for (int nt = 0; nt < P / 8; nt++) {
+            const int p = nt * 8 + 2 * tig;
+            float v0 = o[nt][2 * half] + Dh * to_f32(Xd[row * LDP + p]);
+            float v1 = o[nt][2 * half + 1] + Dh * to_f32(Xd[row * LDP + p + 1]);
+            if (zg) {
+                const T* zr = zg + b * a.z_stride_b + t * a.z_stride_t + h * P + p;
+                v0 *= silu_f(to_f32(zr[0]));
+                v1 *= silu_f(to_f32(zr[1]));
+            }
+            T* yr = yg + t * a.y_stride_t + p;
+            yr[0] = from_f32<T>(v0);
+            yr[1] = from_f32<T>(v1);
+        }
+    }
+}
+
+static size_t chunk_scan_smem(int P, int N, size_t esize) {
+    return esize * (size_t(kTile) * (N + 8) * 2 + size_t(P) * (N + 8) + size_t(kTile) * (P + 8) + size_t(kTile) * (kTile + 8)) +
+           4 * (size_t(kTile) * (kTile + 4) + size_t(kTile) * (P + 4) + 3 * kTile);
+}
+static size_t chunk_state_smem(int P, int N, size_t esize) {
+    return esize * (size_t(kTile) * (P + 8) + size_t(kTile) * (N + 8)) + 4 * kTile;
+}
+
+bool ssd_chunked_supported(const mamba4j_ssd_args& a) {
+    return a.dtype != MAMBA4J_F32 && a.head_dim % 16 == 0 && a.head_dim <= 128 && a.state % 16 == 0 && a.state <= 256;
+}
+
+template <class T>
+static void launch_chunked(mamba4j_context* ctx, const mamba4j_ssd_args& a) {
+    const int Q = (a.chunk_size > 0 && a.chunk_size <= 256 && a.chunk_size % kTile == 0) ? int(a.chunk_size) : 256;
+    const int64_t nchunks = (a.seqlen + Q - 1) / Q;
+    const int64_t Lpad = nchunks * Q;
+    const int P = int(a.head_dim), N = int(a.state);
+    const int64_t B = a.batch, H = a.heads;
+    if (nchunks * (Q / kTile) > 65535 || H > 65535 || B > 65535)
+        fail(MAMBA4J_ERR_UNSUPPORTED, "ssd: grid too large for one CUDA launch");
+    cudaStream_t s = stream_of(ctx);
+    const size_t f_bytes = size_t(B * H * Lpad) * 4;
+    const size_t st_bytes = size_t(B * nchunks * H) * P * N * 4;
+    const size_t in_bytes = size_t(B * nchunks * H) * P * N * sizeof(T);
+    auto align256 = [](size_t v) { return (v + 255) / 256 * 256; };
+    Scratch ws(ctx, 2 * align256(f_bytes) + align256(st_bytes) + align256(in_bytes));
+    float* dtv = ws.as<float>();
+    float* cum = ws.as<float>(align256(f_bytes));
+    float* states = ws.as<float>(2 * align256(f_bytes));
+    T* incoming = ws.as<T>(2 * align256(f_bytes) + align256(st_bytes));
+
+    auto al16 = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
+    const bool vec = al16(a.x) && al16(a.B) && al16(a.C) && a.x_stride_t % 8 == 0 && a.x_stride_b % 8 == 0 &&
+                     a.B_stride_t % 8 == 0 && a.B_stride_b % 8 == 0 && a.C_stride_t % 8 == 0 &&
+                     a.C_stride_b % 8 == 0 && P % 8 == 0 && N % 8 == 0;
+
+    ssd_cumsum_kernel<T><<<dim3(unsigned(nchunks), unsigned(H), unsigned(B)), kCumThreads, 0, s>>>(a, Q, Lpad, dtv, cum);
+    check_launch("ssd_cumsum_kernel");
+
+    const bool mma_path = vec && P == 64 && (N == 128 || N == 64);
+    if (mma_path) {
+        auto run_state_mma = [&](auto kernel, size_t smem) {
+            check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "cudaFuncSetAttribute");
+            kernel<<<dim3(unsigned(H), unsigned(nchunks), unsigned(B)), 128, smem, s>>>(a, Q, Lpad, dtv, cum, states, nchunks);
+            check_launch("ssd_chunk_state_mma_kernel");
+        };
+        if (N == 128) run_state_mma(ssd_chunk_state_mma_kernel<T, 64, 128>, chunk_state_mma_smem<64, 128, T>());
+        else run_state_mma(ssd_chunk_state_mma_kernel<T, 64, 64>, chunk_state_mma_smem<64, 64, T>());
+    }
+    const size_t sm_state = chunk_state_smem(P, N, sizeof(T));
+    const int nf = (P / 16) * (N / 16);
+    auto run_state = [&](auto kernel) {
+        check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(sm_state)), "cudaFuncSetAttribute");
+        kernel<<<dim3(unsigned(nchunks), unsigned(H), unsigned(B)), 256, sm_state, s>>>(a, Q, Lpad, dtv, cum, states, nchunks, vec);
+        check_launch("ssd_chunk_state_kernel");
+    };
+    if (mma_path) {
+    } else if (nf <= 32) run_state(ssd_chunk_state_kernel<T, 4>);
+    else run_state(ssd_chunk_state_kernel<T, 16>);
+
+    ssd_state_pass_kernel<T><<<dim3(unsigned((int64_t(P) * N + 255) / 256), unsigned(H), unsigned(B)), 256, 0, s>>>(
+        a, Q, Lpad, cum, states, incoming, nchunks);
+    check_launch("ssd_state_pass_kernel");
+
+    if (mma_path) {
+        auto run_mma = [&](auto kernel, size_t smem) {
+            check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "cudaFuncSetAttribute");
+            kernel<<<dim3(unsigned(H), unsigned(nchunks * (Q / kTile)), unsigned(B)), 128, smem, s>>>(a, Q, Lpad, dtv, cum,
+                                                                                                     incoming, nchunks);
+            check_launch("ssd_chunk_scan_mma_kernel");
+        };
+        if (N == 128) run_mma(ssd_chunk_scan_mma_kernel<T, 64, 128>, chunk_scan_mma_smem<64, 128, T>());
+        else run_mma(ssd_chunk_scan_mma_kernel<T, 64, 64>, chunk_scan_mma_smem<64, 64, T>());
+        return;
+    }
+    const size_t sm_scan = chunk_scan_smem(P, N, sizeof(T));
+    int dev_max = 0;
+    check(cudaDeviceGetAttribute(&dev_max, cudaDevAttrMaxSharedMemoryPerBlockOptin, ctx->device), "cudaDeviceGetAttribute");
+    if (sm_scan > size_t(dev_max))
+        fail(MAMBA4J_ERR_UNSUPPORTED, "ssd chunked: P=%d N=%d needs %zu bytes of shared memory, device has %d", P, N, sm_scan, dev_max);
+    check(cudaFuncSetAttribute(ssd_chunk_scan_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(sm_scan)),
+          "cudaFuncSetAttribute");
+    ssd_chunk_scan_kernel<T><<<dim3(unsigned(nchunks * (Q / kTile)), unsigned(H), unsigned(B)), 256, sm_scan, s>>>(
+        a, Q, Lpad, dtv, cum, incoming, nchunks, vec);
+    check_launch("ssd_chunk_scan_kernel");
+}
+
+// AUTO: the recurrence for short sequences (decode) and fp32, the chunked tensor-core
+// algorithm for bf16/fp16 prefill of 64 tokens or more. REFERENCE runs the recurrence.
+void ssd(mamba4j_context* ctx, const mamba4j_ssd_args& a) {
+    check(cudaSetDevice(ctx->device), "cudaSetDevice");
+    if (a.heads % a.groups != 0) fail(MAMBA4J_ERR_INVALID_ARGUMENT, "heads %% groups != 0");
+    bool chunked = a.algo == MAMBA4J_ALGO_CHUNKED || (a.algo == MAMBA4J_ALGO_AUTO && a.seqlen >= 64);
+    if (chunked && !ssd_chunked_supported(a)) {
+        if (a.algo == MAMBA4J_ALGO_CHUNKED)
+            fail(MAMBA4J_ERR_UNSUPPORTED,
+                 "ssd CHUNKED on CUDA needs bf16/fp16, head_dim %% 16 == 0 (<= 128), state %% 16 == 0 (<= 256)");
+        chunked = false;
+    }
+    switch (a.dtype) {
+        case MAMBA4J_F32: return launch_recurrent<float>(ctx, a);
+        case MAMBA4J_BF16: return chunked ? launch_chunked<__nv_bfloat16>(ctx, a) : launch_recurrent<__nv_bfloat16>(ctx, a);
+        default: return chunked ? launch_chunked<__half>(ctx, a) : launch_recurrent<__half>(ctx, a);
+    }
+}
+
+}  // namespace mamba4j::cuda
