@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.mamba4j.bindings.generated.Mamba4jH;
 import java.io.IOException;
+import java.lang.foreign.SymbolLookup;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
@@ -53,6 +54,14 @@ class BindingsCoverageTest {
                 .distinct()
                 .toList();
         assertEquals(List.of(), stale, "bindings for functions no longer in mamba4j.h: rerun bindings/jextract.sh");
+    }
+
+    @Test
+    void everyDeclaredFunctionIsExportedByTheLibrary() throws IOException {
+        NativeLibrary.load();
+        SymbolLookup library = SymbolLookup.loaderLookup();
+        List<String> missing = declaredFunctions().stream().filter(n -> library.find(n).isEmpty()).toList();
+        assertEquals(List.of(), missing, "functions in mamba4j.h that libmamba4j does not export");
     }
 
     @Test
