@@ -25,6 +25,7 @@
 
 #include "../kernels.h"
 #include "cuda_util.cuh"
+#include "mma.cuh"
 
 namespace mamba4j::cuda {
 
@@ -48,44 +49,6 @@ __global__ void __launch_bounds__(128) attn_append_kernel(const mamba4j_attentio
 
 // ------------------------------------------------------------------ flash prefill (mma.sync)
 
-__device__ __forceinline__ void cp_async16_a(void* smem, const void* gmem, bool valid) {
-    const unsigned s = unsigned(__cvta_generic_to_shared(smem));
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(valid ? 16 : 0));
-}
-__device__ __forceinline__ void cp_commit_a() { asm volatile("cp.async.commit_group;\n" ::); }
-__device__ __forceinline__ void cp_wait_a() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
-__device__ __forceinline__ void ldsm4(unsigned (&r)[4], const void* p) {
-    const unsigned s = unsigned(__cvta_generic_to_shared(p));
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
-}
-__device__ __forceinline__ void ldsm4t(unsigned (&r)[4], const void* p) {
-    const unsigned s = unsigned(__cvta_generic_to_shared(p));
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
-}
-template <class T>
-__device__ __forceinline__ void mma_a(float (&c)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
-    if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-    } else {
-        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-    }
-}
-template <class T>
-__device__ __forceinline__ unsigned pack_a(float lo, float hi) {
-    if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-        __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-        return *reinterpret_cast<unsigned*>(&v);
-    } else {
-        __half2 v = __floats2half2_rn(lo, hi);
-        return *reinterpret_cast<unsigned*>(&v);
-    }
-}
 
 constexpr int kAttnTile = 64;
 
@@ -121,7 +84,7 @@ __global__ void __launch_bounds__(128) attn_flash_mma_kernel(const mamba4j_atten
         for (int idx = threadIdx.x; idx < kAttnTile * (D / 8); idx += blockDim.x) {
             const int r = idx / (D / 8), c8 = (idx % (D / 8)) * 8;
             const bool ok = r < valid;
-            cp_async16_a(dst + r * LD + c8, ok ? src + r * stride + c8 : src, ok);
+            cp_async16(dst + r * LD + c8, ok ? src + r * stride + c8 : src, ok);
         }
     };
     auto prefetch = [&](int jt, int buf) {
@@ -129,18 +92,18 @@ __global__ void __launch_bounds__(128) attn_flash_mma_kernel(const mamba4j_atten
         const int valid = int(min(int64_t(kAttnTile), kv_len - j0));
         load_rows(Ks + buf * kAttnTile * LD, Kg + j0 * row, row, valid);
         load_rows(Vs + buf * kAttnTile * LD, Vg + j0 * row, row, valid);
-        cp_commit_a();
+        cp_async_commit();
     };
     load_rows(Qs, Qg, a.q_stride_t, valid_q);
-    cp_commit_a();
+    cp_async_commit();
     prefetch(0, 0);
-    cp_wait_a();
+    cp_async_wait_all();
     __syncthreads();
 
     unsigned qa[D / 16][4];
 #pragma unroll
     for (int kk = 0; kk < D / 16; kk++)
-        ldsm4(qa[kk], Qs + (warp * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LD + kk * 16 + (lane >> 4) * 8);
+        ldsm_x4(qa[kk], Qs + (warp * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LD + kk * 16 + (lane >> 4) * 8);
     const int r0 = warp * 16 + gq, r1 = r0 + 8;
     // positions of my two rows (rows past L take the last valid position: no stray keys)
     const int64_t pos0 = start + q0 + min(r0, valid_q - 1), pos1 = start + q0 + min(r1, valid_q - 1);
@@ -162,9 +125,9 @@ __global__ void __launch_bounds__(128) attn_flash_mma_kernel(const mamba4j_atten
 #pragma unroll
             for (int jp = 0; jp < kAttnTile / 16; jp++) {
                 unsigned bf[4];
-                ldsm4(bf, Kb + (jp * 16 + (lane & 7) + (lane >> 4) * 8) * LD + kk * 16 + ((lane >> 3) & 1) * 8);
-                mma_a<T>(s[2 * jp], qa[kk], bf[0], bf[1]);
-                mma_a<T>(s[2 * jp + 1], qa[kk], bf[2], bf[3]);
+                ldsm_x4(bf, Kb + (jp * 16 + (lane & 7) + (lane >> 4) * 8) * LD + kk * 16 + ((lane >> 3) & 1) * 8);
+                mma16816<T>(s[2 * jp], qa[kk], bf[0], bf[1]);
+                mma16816<T>(s[2 * jp + 1], qa[kk], bf[2], bf[3]);
             }
         const int64_t j0 = int64_t(jt) * kAttnTile;
         const bool need_mask = j0 + kAttnTile - 1 > pos0;  // the tile reaches past a row's position
@@ -206,18 +169,18 @@ __global__ void __launch_bounds__(128) attn_flash_mma_kernel(const mamba4j_atten
         }
 #pragma unroll
         for (int kk = 0; kk < kAttnTile / 16; kk++) {
-            const unsigned pa[4] = {pack_a<T>(s[2 * kk][0], s[2 * kk][1]), pack_a<T>(s[2 * kk][2], s[2 * kk][3]),
-                                    pack_a<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]),
-                                    pack_a<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+            const unsigned pa[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
+                                    pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+                                    pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
 #pragma unroll
             for (int np = 0; np < D / 16; np++) {
                 unsigned bf[4];
-                ldsm4t(bf, Vb + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LD + np * 16 + (lane >> 4) * 8);
-                mma_a<T>(o[2 * np], pa, bf[0], bf[1]);
-                mma_a<T>(o[2 * np + 1], pa, bf[2], bf[3]);
+                ldsm_x4_trans(bf, Vb + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LD + np * 16 + (lane >> 4) * 8);
+                mma16816<T>(o[2 * np], pa, bf[0], bf[1]);
+                mma16816<T>(o[2 * np + 1], pa, bf[2], bf[3]);
             }
         }
-        cp_wait_a();
+        cp_async_wait_all();
         __syncthreads();
     }
     l0 += __shfl_xor_sync(0xffffffffu, l0, 1);

@@ -49,4 +49,20 @@ struct Scratch {
     template <class T> T* as(size_t offset_bytes = 0) const { return reinterpret_cast<T*>(static_cast<char*>(p) + offset_bytes); }
 };
 
+// Sum of v over the whole block (blockDim.x a multiple of 32, at most 1024); every thread
+// gets the total. Contains __syncthreads: call it from all threads of the block.
+__device__ __forceinline__ float block_sum(float v) {
+    __shared__ float partial[32];
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    if ((threadIdx.x & 31) == 0) partial[threadIdx.x >> 5] = v;
+    __syncthreads();
+    if (threadIdx.x < 32) {
+        v = threadIdx.x < (blockDim.x >> 5) ? partial[threadIdx.x] : 0.f;
+        for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+        if (threadIdx.x == 0) partial[0] = v;
+    }
+    __syncthreads();
+    return partial[0];
+}
+
 }  // namespace mamba4j::cuda

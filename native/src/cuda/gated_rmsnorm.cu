@@ -23,17 +23,8 @@ __global__ void __launch_bounds__(256) gated_rmsnorm_kernel(const mamba4j_gated_
         if (z && gate_first) v *= silu_f(to_f32(z[i]));
         ss = fmaf(v, v, ss);
     }
-    __shared__ float partial[32];
-    for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
-    if ((threadIdx.x & 31) == 0) partial[threadIdx.x >> 5] = ss;
-    __syncthreads();
-    if (threadIdx.x < 32) {
-        ss = threadIdx.x < (blockDim.x >> 5) ? partial[threadIdx.x] : 0.f;
-        for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
-        if (threadIdx.x == 0) partial[0] = ss;
-    }
-    __syncthreads();
-    const float inv = rsqrtf(partial[0] / float(a.group_size) + a.eps);
+    ss = block_sum(ss);
+    const float inv = rsqrtf(ss / float(a.group_size) + a.eps);
     for (int64_t i = threadIdx.x; i < a.group_size; i += blockDim.x) {
         float v = to_f32(x[i]);
         const float gz = z ? silu_f(to_f32(z[i])) : 1.f;
@@ -63,17 +54,8 @@ __global__ void __launch_bounds__(1024) gated_rmsnorm_vec_kernel(const mamba4j_g
         const float n = gate_first ? v[i] * gz[i] : v[i];
         ss = fmaf(n, n, ss);
     }
-    __shared__ float partial[32];
-    for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
-    if ((threadIdx.x & 31) == 0) partial[threadIdx.x >> 5] = ss;
-    __syncthreads();
-    if (threadIdx.x < 32) {
-        ss = threadIdx.x < (blockDim.x >> 5) ? partial[threadIdx.x] : 0.f;
-        for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
-        if (threadIdx.x == 0) partial[0] = ss;
-    }
-    __syncthreads();
-    const float inv = rsqrtf(partial[0] / float(a.group_size) + a.eps);
+    ss = block_sum(ss);
+    const float inv = rsqrtf(ss / float(a.group_size) + a.eps);
     const W* w = static_cast<const W*>(a.w) + c0;
     uint4 yu;
     T* ye = reinterpret_cast<T*>(&yu);

@@ -25,17 +25,8 @@ __global__ void rmsnorm_kernel(const T* x, int64_t x_stride, const W* w, float* 
         }
         ss += v * v;
     }
-    __shared__ float partial[32];
-    for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
-    if ((threadIdx.x & 31) == 0) partial[threadIdx.x >> 5] = ss;
-    __syncthreads();
-    if (threadIdx.x < 32) {
-        ss = threadIdx.x < (blockDim.x >> 5) ? partial[threadIdx.x] : 0.f;
-        for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
-        if (threadIdx.x == 0) partial[0] = ss;
-    }
-    __syncthreads();
-    const float inv = rsqrtf(partial[0] / float(dim) + eps);
+    ss = block_sum(ss);
+    const float inv = rsqrtf(ss / float(dim) + eps);
     T* yr = y + r * y_stride;
     for (int64_t i = threadIdx.x; i < dim; i += blockDim.x) {
         float v = res ? res[i] : to_f32(xr[i]);

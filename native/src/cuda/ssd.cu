@@ -30,6 +30,7 @@
 
 #include "../kernels.h"
 #include "cuda_util.cuh"
+#include "mma.cuh"
 
 namespace mamba4j::cuda {
 
@@ -455,52 +456,6 @@ __global__ void __launch_bounds__(256) ssd_chunk_scan_kernel(const mamba4j_ssd_a
     }
 }
 
-// ---- chunk scan on raw mma.sync (m16n8k16), FlashAttention-2 style: each warp owns 16
-// output rows; C stays in registers as the A operand, C·Bᵀ lands in registers, is decayed
-// and masked there and becomes the A operand of P·X without a trip through shared memory;
-// B and X tiles are double-buffered with cp.async. P = 64 (the incoming state uses the
-// second B buffer before the loop), N in {64, 128}; 16-byte aligned rows (else the wmma kernel).
-
-__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
-    const unsigned s = unsigned(__cvta_generic_to_shared(smem));
-    const int n = valid ? 16 : 0;  // 0: zero fill
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(n));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
-__device__ __forceinline__ void ldsm_x4(unsigned (&r)[4], const void* p) {
-    const unsigned s = unsigned(__cvta_generic_to_shared(p));
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
-}
-__device__ __forceinline__ void ldsm_x4_trans(unsigned (&r)[4], const void* p) {
-    const unsigned s = unsigned(__cvta_generic_to_shared(p));
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
-}
-template <class T>
-__device__ __forceinline__ void mma16816(float (&c)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
-    if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-    } else {
-        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-    }
-}
-template <class T>
-__device__ __forceinline__ unsigned pack2(float lo, float hi) {
-    if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-        __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-        return *reinterpret_cast<unsigned*>(&v);
-    } else {
-        __half2 v = __floats2half2_rn(lo, hi);
-        return *reinterpret_cast<unsigned*>(&v);
-    }
-}
-
 // ---- chunk state on mma.sync: states[p, n] = Σ_t x[t, p] · w_t · B[t, n] with
 // w_t = exp(cum_last − cum_t)·Δ_t. Each warp owns 16 rows p (A = Xᵀ by ldmatrix.trans, scaled
 // by w_t in registers before rounding to the dtype), all N columns (B by ldmatrix.trans);
@@ -600,6 +555,11 @@ __global__ void __launch_bounds__(128) ssd_chunk_state_mma_kernel(const mamba4j_
     }
 }
 
+// ---- chunk scan on raw mma.sync (m16n8k16), FlashAttention-2 style: each warp owns 16
+// output rows; C stays in registers as the A operand, C·Bᵀ lands in registers, is decayed
+// and masked there and becomes the A operand of P·X without a trip through shared memory;
+// B and X tiles are double-buffered with cp.async. P = 64 (the incoming state uses the
+// second B buffer before the loop), N in {64, 128}; 16-byte aligned rows (else the wmma kernel).
 template <int P, int N, class T>
 constexpr size_t chunk_scan_mma_smem() {
     return sizeof(T) * (size_t(kTile) * (N + 8) * 2 + size_t(2) * kTile * (P + 8)) + 4 * 4 * kTile;
