@@ -101,6 +101,7 @@ final class GenerateCommand implements Callable<Integer> {
         PrintStream err = System.err;
         long t0 = System.nanoTime();
         try (Model model = Model.load(dir)) {
+            LoadProgress.prefetch(model, err);
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
             ModelConfig config = model.config();
             int budget = budget(config, ids.length);

@@ -27,6 +27,7 @@ final class ScoreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path dir = options.prepare();
         try (Model m = Model.load(dir)) {
+            LoadProgress.prefetch(m, System.err);
             float[][] logits = Scorer.score(m, ids);
             Scorer.writeLogits(out, logits, Map.of("model", dir.toAbsolutePath().toString(), "family",
                     m.config().family().modelType()));

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BiConsumer;
 
 /**
  * A loaded model: the checkpoint's tensors (memory-mapped, used as stored), the few
@@ -189,6 +190,30 @@ public final class Model implements AutoCloseable {
 
     public Kernels kernels() {
         return kernels;
+    }
+
+    /** Bytes of all tensors in the checkpoint (what {@link #prefetch} reads). */
+    public long checkpointBytes() {
+        return checkpoint.tensors().values().stream().mapToLong(Tensor::byteSize).sum();
+    }
+
+    /**
+     * Reads the memory-mapped checkpoint into memory now rather than on first use, in pieces
+     * of at most 64 MiB, calling {@code progress} with (bytes read, total) after each piece:
+     * for a progress bar, and so the first tokens are not slowed by page faults.
+     */
+    public void prefetch(BiConsumer<Long, Long> progress) {
+        final long piece = 64L << 20;
+        long total = checkpointBytes(), done = 0;
+        for (Tensor t : checkpoint.tensors().values()) {
+            MemorySegment data = t.data();
+            for (long off = 0; off < data.byteSize(); off += piece) {
+                long n = Math.min(piece, data.byteSize() - off);
+                if (data.isMapped()) data.asSlice(off, n).load();
+                done += n;
+                progress.accept(done, total);
+            }
+        }
     }
 
     public int vocabSize() {
