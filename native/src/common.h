@@ -66,6 +66,10 @@ void require_dtype(mamba4j_dtype dt, const char* name);
 int64_t checked_mul(int64_t a, int64_t b, const char* what);
 // Extent in elements of a [d0, d1, inner] tensor with strides s0, s1 (0 if d0 == 0)
 int64_t checked_extent(int64_t d0, int64_t s0, int64_t d1, int64_t s1, int64_t inner, const char* what);
+// A [B, L, inner] tensor with strides (stride_b, stride_t) in elements, innermost contiguous:
+// stride_t covers a row, stride_b (when B > 1) covers a sequence, so no two rows overlap, and
+// the extent fits 64-bit indexing. Errors name "<name>_stride_t", "<name>_stride_b".
+void require_rows(const char* name, int64_t B, int64_t L, int64_t inner, int64_t stride_b, int64_t stride_t);
 size_t dtype_size(mamba4j_dtype dt);
 const char* dtype_name(mamba4j_dtype dt);
 void require_context(const mamba4j_context* ctx);

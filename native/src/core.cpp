@@ -63,6 +63,12 @@ int64_t checked_extent(int64_t d0, int64_t s0, int64_t d1, int64_t s1, int64_t i
         fail(MAMBA4J_ERR_INVALID_ARGUMENT, "%s overflows 64-bit indexing", what);
     return r;
 }
+void require_rows(const char* name, int64_t B, int64_t L, int64_t inner, int64_t stride_b, int64_t stride_t) {
+    const std::string n(name), extent = n + " extent";
+    require_stride(stride_t, inner, (n + "_stride_t").c_str());
+    if (B > 1) require_stride(stride_b, checked_extent(1, 0, L, stride_t, inner, extent.c_str()), (n + "_stride_b").c_str());
+    checked_extent(B, stride_b, L, stride_t, inner, extent.c_str());
+}
 size_t dtype_size(mamba4j_dtype dt) { return dt == MAMBA4J_F32 ? 4 : 2; }
 const char* dtype_name(mamba4j_dtype dt) {
     switch (dt) {

@@ -156,6 +156,7 @@ void case_bad_args() {
     bad.y_stride_t = 3;
     expect_error(mamba4j_conv1d(ctx, &bad), MAMBA4J_ERR_INVALID_ARGUMENT, "y_stride_t", "short y stride");
     bad = good;
+    bad.batch = 2;  // the batch stride only matters between sequences
     bad.x_stride_b = 4;
     expect_error(mamba4j_conv1d(ctx, &bad), MAMBA4J_ERR_INVALID_ARGUMENT, "x_stride_b", "short x batch stride");
     bad = good;

@@ -9,15 +9,6 @@
 
 using namespace mamba4j;
 
-// A [B, L, heads, d] tensor with strides (stride_b, stride_t) whose rows never overlap.
-static void check_rows(int64_t batch, int64_t seqlen, int64_t heads, int64_t head_dim, int64_t stride_b,
-                       int64_t stride_t, const char* name_b, const char* name_t, const char* extent) {
-    const int64_t inner = checked_mul(heads, head_dim, extent);
-    require_stride(stride_t, inner, name_t);
-    if (batch > 1) require_stride(stride_b, checked_extent(1, 0, seqlen, stride_t, inner, extent), name_b);
-    checked_extent(batch, stride_b, seqlen, stride_t, inner, extent);
-}
-
 // host: slots and start_pos are host memory (CPU context) and are checked here; a CUDA
 // context's are device memory and are not read (the caller owns those bounds there).
 static void check(const mamba4j_attention_args& a, bool host) {
@@ -38,12 +29,9 @@ static void check(const mamba4j_attention_args& a, bool host) {
     require_ptr(a.k_cache, "k_cache");
     require_ptr(a.v_cache, "v_cache");
     require_ptr(a.out, "out");
-    check_rows(a.batch, a.seqlen, a.q_heads, a.head_dim, a.q_stride_b, a.q_stride_t, "q_stride_b", "q_stride_t",
-               "q extent");
-    check_rows(a.batch, a.seqlen, a.kv_heads, a.head_dim, a.kv_stride_b, a.kv_stride_t, "kv_stride_b",
-               "kv_stride_t", "k/v extent");
-    check_rows(a.batch, a.seqlen, a.q_heads, a.head_dim, a.out_stride_b, a.out_stride_t, "out_stride_b",
-               "out_stride_t", "out extent");
+    require_rows("q", a.batch, a.seqlen, checked_mul(a.q_heads, a.head_dim, "q extent"), a.q_stride_b, a.q_stride_t);
+    require_rows("kv", a.batch, a.seqlen, checked_mul(a.kv_heads, a.head_dim, "kv extent"), a.kv_stride_b, a.kv_stride_t);
+    require_rows("out", a.batch, a.seqlen, checked_mul(a.q_heads, a.head_dim, "out extent"), a.out_stride_b, a.out_stride_t);
     checked_mul(checked_mul(a.slot_count, a.capacity, "cache extent"), checked_mul(a.kv_heads, a.head_dim, "cache extent"),
                 "cache extent");
     if (a.slots != nullptr && host) {

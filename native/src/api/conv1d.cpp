@@ -17,12 +17,8 @@ static void check(const mamba4j_conv1d_args& a, bool host) {
     require_ptr(a.x, "x");
     require_ptr(a.w, "w");
     require_ptr(a.y, "y");
-    require_stride(a.x_stride_t, a.channels, "x_stride_t");
-    require_stride(a.x_stride_b, checked_extent(1, 0, a.seqlen, a.x_stride_t, a.channels, "x extent"), "x_stride_b");
-    require_stride(a.y_stride_t, a.channels, "y_stride_t");
-    require_stride(a.y_stride_b, checked_extent(1, 0, a.seqlen, a.y_stride_t, a.channels, "y extent"), "y_stride_b");
-    checked_extent(a.batch, a.x_stride_b, a.seqlen, a.x_stride_t, a.channels, "x extent");
-    checked_extent(a.batch, a.y_stride_b, a.seqlen, a.y_stride_t, a.channels, "y extent");
+    require_rows("x", a.batch, a.seqlen, a.channels, a.x_stride_b, a.x_stride_t);
+    require_rows("y", a.batch, a.seqlen, a.channels, a.y_stride_b, a.y_stride_t);
     checked_mul(a.channels, a.width, "w extent");
     if (a.state_slots != nullptr && a.conv_state == nullptr)
         fail(MAMBA4J_ERR_INVALID_ARGUMENT, "state_slots given without conv_state");

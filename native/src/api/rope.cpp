@@ -6,16 +6,6 @@
 
 using namespace mamba4j;
 
-// A [B, L, heads, d] tensor with strides (stride_b, stride_t): rows of one call never
-// overlap (the kernel writes in place from several threads).
-static void check_rows(int64_t batch, int64_t seqlen, int64_t heads, int64_t head_dim, int64_t stride_b,
-                       int64_t stride_t, const char* name_b, const char* name_t, const char* extent) {
-    const int64_t inner = checked_mul(heads, head_dim, extent);
-    require_stride(stride_t, inner, name_t);
-    if (batch > 1) require_stride(stride_b, checked_extent(1, 0, seqlen, stride_t, inner, extent), name_b);
-    checked_extent(batch, stride_b, seqlen, stride_t, inner, extent);
-}
-
 static void check(const mamba4j_rope_args& a) {
     require_positive(a.batch, "batch");
     require_positive(a.seqlen, "seqlen");
@@ -27,12 +17,10 @@ static void check(const mamba4j_rope_args& a) {
              (long long)a.head_dim, (long long)a.rotary_dim);
     require_dtype(a.dtype, "dtype");
     require_ptr(a.q, "q");
-    check_rows(a.batch, a.seqlen, a.q_heads, a.head_dim, a.q_stride_b, a.q_stride_t, "q_stride_b", "q_stride_t",
-               "q extent");
+    require_rows("q", a.batch, a.seqlen, checked_mul(a.q_heads, a.head_dim, "q extent"), a.q_stride_b, a.q_stride_t);
     if (a.k != nullptr) {
         require_positive(a.kv_heads, "kv_heads");
-        check_rows(a.batch, a.seqlen, a.kv_heads, a.head_dim, a.k_stride_b, a.k_stride_t, "k_stride_b",
-                   "k_stride_t", "k extent");
+        require_rows("k", a.batch, a.seqlen, checked_mul(a.kv_heads, a.head_dim, "k extent"), a.k_stride_b, a.k_stride_t);
     }
     if (a.start_pos != nullptr)
         for (int64_t b = 0; b < a.batch; b++)

@@ -5,19 +5,6 @@
 
 using namespace mamba4j;
 
-// A [B, L, inner] activation with strides (b, t): both strides cover their inner extent.
-static void check_btx(const void* p, int64_t sb, int64_t st, int64_t B, int64_t L, int64_t inner, const char* name,
-                      bool optional) {
-    std::string n(name);
-    if (p == nullptr) {
-        if (!optional) require_ptr(p, name);
-        return;
-    }
-    require_stride(st, inner, (n + "_stride_t").c_str());
-    require_stride(sb, checked_extent(1, 0, L, st, inner, (n + " extent").c_str()), (n + "_stride_b").c_str());
-    checked_extent(B, sb, L, st, inner, (n + " extent").c_str());
-}
-
 // host: the slot table is host memory (CPU context) and is checked here; a CUDA context's is
 // device memory and is not read (the caller owns its bounds, as it owns the slot count).
 static void check(const mamba4j_selective_scan_args& a, bool host) {
@@ -27,12 +14,17 @@ static void check(const mamba4j_selective_scan_args& a, bool host) {
     require_positive(a.state, "state");
     require_dtype(a.dtype, "dtype");
     const int64_t B = a.batch, L = a.seqlen, E = a.inner, N = a.state;
-    check_btx(a.u, a.u_stride_b, a.u_stride_t, B, L, E, "u", false);
-    check_btx(a.dt, a.dt_stride_b, a.dt_stride_t, B, L, E, "dt", false);
-    check_btx(a.B, a.B_stride_b, a.B_stride_t, B, L, N, "B", false);
-    check_btx(a.C, a.C_stride_b, a.C_stride_t, B, L, N, "C", false);
-    check_btx(a.z, a.z_stride_b, a.z_stride_t, B, L, E, "z", true);
-    check_btx(a.y, a.y_stride_b, a.y_stride_t, B, L, E, "y", false);
+    require_ptr(a.u, "u");
+    require_rows("u", B, L, E, a.u_stride_b, a.u_stride_t);
+    require_ptr(a.dt, "dt");
+    require_rows("dt", B, L, E, a.dt_stride_b, a.dt_stride_t);
+    require_ptr(a.B, "B");
+    require_rows("B", B, L, N, a.B_stride_b, a.B_stride_t);
+    require_ptr(a.C, "C");
+    require_rows("C", B, L, N, a.C_stride_b, a.C_stride_t);
+    if (a.z) require_rows("z", B, L, E, a.z_stride_b, a.z_stride_t);
+    require_ptr(a.y, "y");
+    require_rows("y", B, L, E, a.y_stride_b, a.y_stride_t);
     require_ptr(a.A_log, "A_log");
     checked_mul(E, N, "A_log extent");
     if (a.state_slots != nullptr && a.ssm_state == nullptr)

@@ -8,19 +8,6 @@
 
 using namespace mamba4j;
 
-// A [B, L, inner] activation with strides (b, t): both strides cover their inner extent.
-static void check_btx(const void* p, int64_t sb, int64_t st, int64_t B, int64_t L, int64_t inner, const char* name,
-                      bool optional) {
-    std::string n(name);
-    if (p == nullptr) {
-        if (!optional) require_ptr(p, name);
-        return;
-    }
-    require_stride(st, inner, (n + "_stride_t").c_str());
-    require_stride(sb, checked_extent(1, 0, L, st, inner, (n + " extent").c_str()), (n + "_stride_b").c_str());
-    checked_extent(B, sb, L, st, inner, (n + " extent").c_str());
-}
-
 // host: the slot table is host memory (CPU context) and can be read here; a CUDA
 // context's is device memory, not read (the caller owns its bounds, as for the slot count).
 static void check(const mamba4j_ssd_args& a, bool host) {
@@ -37,12 +24,17 @@ static void check(const mamba4j_ssd_args& a, bool host) {
         fail(MAMBA4J_ERR_INVALID_ARGUMENT, "heads (%lld) must be a multiple of groups (%lld)", (long long)H,
              (long long)G);
     const int64_t HP = checked_mul(H, P, "heads * head_dim"), GN = checked_mul(G, N, "groups * state");
-    check_btx(a.x, a.x_stride_b, a.x_stride_t, B, L, HP, "x", false);
-    check_btx(a.dt, a.dt_stride_b, a.dt_stride_t, B, L, H, "dt", false);
-    check_btx(a.B, a.B_stride_b, a.B_stride_t, B, L, GN, "B", false);
-    check_btx(a.C, a.C_stride_b, a.C_stride_t, B, L, GN, "C", false);
-    check_btx(a.z, a.z_stride_b, a.z_stride_t, B, L, HP, "z", true);
-    check_btx(a.y, a.y_stride_b, a.y_stride_t, B, L, HP, "y", false);
+    require_ptr(a.x, "x");
+    require_rows("x", B, L, HP, a.x_stride_b, a.x_stride_t);
+    require_ptr(a.dt, "dt");
+    require_rows("dt", B, L, H, a.dt_stride_b, a.dt_stride_t);
+    require_ptr(a.B, "B");
+    require_rows("B", B, L, GN, a.B_stride_b, a.B_stride_t);
+    require_ptr(a.C, "C");
+    require_rows("C", B, L, GN, a.C_stride_b, a.C_stride_t);
+    if (a.z) require_rows("z", B, L, HP, a.z_stride_b, a.z_stride_t);
+    require_ptr(a.y, "y");
+    require_rows("y", B, L, HP, a.y_stride_b, a.y_stride_t);
     require_ptr(a.A_log, "A_log");
     if (!(a.dt_min >= 0.0f) || !std::isfinite(a.dt_min))
         fail(MAMBA4J_ERR_INVALID_ARGUMENT, "dt_min must be finite and >= 0, got %g", double(a.dt_min));
