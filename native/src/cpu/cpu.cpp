@@ -59,9 +59,8 @@ mamba4j_simd simd_in_use() {
 int threads() {
     int n = thread_count.load(std::memory_order_relaxed);
     if (n <= 0) {
-        // once: hardware_concurrency() opens and reads /sys/devices/system/cpu/online on every
-        // call (glibc 2.36 get_nprocs; ~8 µs here), and
-        // every kernel asks for the thread count
+        // asked once: hardware_concurrency() opens and reads /sys/devices/system/cpu/online
+        // on every call (glibc 2.36 get_nprocs; ~8 µs here), and every kernel call asks
         static const int hardware = std::max(1, int(std::thread::hardware_concurrency()));
         n = hardware;
     }
