@@ -60,8 +60,17 @@ static void update_state(const float* x, int64_t x_stride_t, int64_t L, int64_t 
 static void conv1d_fast(const mamba4j_conv1d_args& a) {
     const int64_t L = a.seqlen, C = a.channels, K = a.width;
     std::vector<float> wT(size_t(K * C)), bias(a.bias ? size_t(C) : 0);
-    for (int64_t c = 0; c < C; c++)
-        for (int64_t k = 0; k < K; k++) wT[size_t(k * C + c)] = load(a.w, a.weight_dtype, c * K + k);
+    // the dtype chosen once, not per weight: at decode this copy is as much work as the token
+    auto transpose = [&](auto weight) {
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t k = 0; k < K; k++) wT[size_t(k * C + c)] = weight(c * K + k);
+    };
+    if (a.weight_dtype == MAMBA4J_F32)
+        transpose([w = static_cast<const float*>(a.w)](int64_t i) { return w[i]; });
+    else if (a.weight_dtype == MAMBA4J_BF16)
+        transpose([w = static_cast<const uint16_t*>(a.w)](int64_t i) { return bf16_to_f32(w[i]); });
+    else
+        transpose([&](int64_t i) { return load(a.w, a.weight_dtype, i); });
     for (int64_t c = 0; c < int64_t(bias.size()); c++) bias[size_t(c)] = load(a.bias, a.weight_dtype, c);
     auto rows_kernel = MAMBA4J_ISA_SELECT(conv1d_rows_f32);
     const int64_t span = std::max<int64_t>(16, (L + 2 * threads() - 1) / (2 * threads()));  // tokens a task

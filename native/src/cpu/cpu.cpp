@@ -1,6 +1,7 @@
 // CPU backend: SIMD level detection and selection, worker thread count.
 #include "cpu.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -58,8 +59,10 @@ mamba4j_simd simd_in_use() {
 int threads() {
     int n = thread_count.load(std::memory_order_relaxed);
     if (n <= 0) {
-        n = int(std::thread::hardware_concurrency());
-        if (n <= 0) n = 1;
+        // asked once: hardware_concurrency() opens and reads /sys/devices/system/cpu/online
+        // on every call (glibc 2.36 get_nprocs; ~8 µs here), and every kernel call asks
+        static const int hardware = std::max(1, int(std::thread::hardware_concurrency()));
+        n = hardware;
     }
     return n;
 }

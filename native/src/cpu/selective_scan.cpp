@@ -65,8 +65,9 @@ static void selective_scan_fast(const mamba4j_selective_scan_args& a) {
     auto block_kernel = MAMBA4J_ISA_SELECT(selective_scan_block_f32);
     // blocks of 256 channels: their states (256·N floats) stay in L1 while the tokens stream by
     const int64_t block = 256, blocks = (E + block - 1) / block, tasks = a.batch * blocks;
-    // threads only for work worth a few hundred µs (about 1 ns per t·e·n element)
-    const bool parallel = a.batch * a.seqlen * E * N > (int64_t(1) << 18);
+    // threads for work worth tens of µs (about 1–2 ns per t·e·n element): a decode step of
+    // mamba-130m (B 1, E 1536, N 16: ~50 µs on one thread) gains from the second thread
+    const bool parallel = a.batch * a.seqlen * E * N > (int64_t(1) << 14);
 #pragma omp parallel for num_threads(threads()) schedule(dynamic, 1) if (parallel)
     for (int64_t task = 0; task < tasks; task++) {
         int64_t b = task / blocks, e0 = (task % blocks) * block, e1 = std::min(E, e0 + block);
