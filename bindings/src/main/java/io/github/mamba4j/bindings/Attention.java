@@ -102,7 +102,9 @@ public record Attention(long batch, long seqlen, long qHeads, long kvHeads, long
 
     /** An optional int32 [count] argument (slots, startPos) must be off-heap and large enough. */
     static void requireInts(MemorySegment segment, long count, String name) {
-        if (segment == null || segment.equals(MemorySegment.NULL) || count <= 0) return;
+        if (segment == null || segment.equals(MemorySegment.NULL)) return;
+        Native.requireAlive(segment, name);
+        if (count <= 0) return;
         if (!segment.isNative())
             throw new IllegalArgumentException(name + " must be off-heap memory (Arena.allocate), not a heap array");
         long need = Math.multiplyExact(count, ValueLayout.JAVA_INT.byteSize());

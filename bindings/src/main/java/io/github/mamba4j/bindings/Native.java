@@ -20,13 +20,25 @@ final class Native {
      * checks, which name the argument.
      */
     static void requireCovers(MemorySegment segment, long elements, DType dtype, String name) {
-        if (segment == null || segment.equals(MemorySegment.NULL) || elements < 0) return;
+        if (segment == null || segment.equals(MemorySegment.NULL)) return;
+        requireAlive(segment, name);
+        if (elements < 0) return;
         if (!segment.isNative())
             throw new IllegalArgumentException(name + " must be off-heap memory (Arena.allocate), not a heap array");
         long need = Math.multiplyExact(elements, (long) dtype.bytes());
         if (segment.byteSize() < need)
             throw new IllegalArgumentException(name + " holds " + segment.byteSize() + " bytes but the shape needs "
                     + need);
+    }
+
+    /**
+     * Kernel arguments travel inside an args struct, where the FFM runtime does not check
+     * that a segment's memory is still alive: a closed arena or {@link DeviceBuffer} would
+     * pass a freed address. Checked here instead.
+     */
+    static void requireAlive(MemorySegment segment, String name) {
+        if (!segment.scope().isAlive())
+            throw new IllegalStateException(name + " is freed memory (its arena or device buffer is closed)");
     }
 
     /** MemorySegment.NULL for a missing optional argument. */
