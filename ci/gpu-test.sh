@@ -9,10 +9,12 @@
 #   --no-bench    correctness only
 #   --java J D    also run the Java tests found in the jars of D with the jlink'd runtime J
 #                 (J/bin/java; D must hold junit-platform-console-standalone*.jar), against
-#                 the same libmamba4j.so, with MAMBA4J_TEST_CUDA=1
+#                 the same libmamba4j.so, with MAMBA4J_TEST_CUDA=1; J and D are made by
+#                 ci/gpu-java-pack.sh DIR (on a machine with the JDK) as DIR/.jre, DIR/jars
 #
 # Writes to OUT_DIR: summary.md (a short table), gpu-test.log (every assertion),
-# bench.log (our timings), peers.log (peer timings, ceilings), build.log, java.log.
+# bench.log (our timings), peers.log (peer timings, ceilings), build.log, java.log
+# (and java-reports/, the JUnit XML reports).
 # Exit status: non-zero when a test failed or could not run (no device is a failure here:
 # this script exists to run on a GPU).
 set -uo pipefail
@@ -69,14 +71,27 @@ if [ "$BENCH" = 1 ]; then
 fi
 
 if [ -n "$JRE" ]; then
+  # The jars come from ci/gpu-java-pack.sh. The launcher scans the jars named in --class-path
+  # (its own jar left out: it is the system class path already); a jlink'd runtime needs
+  # jdk.zipfs for that, else it finds no tests, which --fail-if-no-tests turns into a failure.
+  # LibraryTest and NativeDownloaderTest test loading and downloading the native jars of a
+  # Maven build (native/target), which this host does not have: CI runs them.
   echo "== Java tests with $JRE"
   console=$(ls "$JARS"/junit-platform-console-standalone*.jar 2>/dev/null | head -1)
   if [ -z "$console" ]; then
     echo "no junit-platform-console-standalone jar in $JARS: Java tests NOT run" | tee "$OUT/java.log"; status=1
   else
     MAMBA4J_TEST_CUDA=1 "$JRE/bin/java" --enable-native-access=ALL-UNNAMED \
-      -Dmamba4j.library.path="$BIN/lib/libmamba4j.so" -jar "$console" execute \
-      --class-path "$(ls "$JARS"/*.jar | tr '\n' ':')" --scan-class-path >"$OUT/java.log" 2>&1 || status=1
+      -Dmamba4j.library.path="$BIN/lib/libmamba4j.so" -Dmamba4j.header="$ROOT/native/include/mamba4j.h" \
+      -jar "$console" execute --disable-ansi-colors --details=tree --fail-if-no-tests \
+      --class-path "$(ls "$JARS"/*.jar | grep -v junit-platform-console-standalone | tr '\n' ':')" --scan-class-path \
+      --exclude-classname '.*\.(LibraryTest|NativeDownloaderTest)$' \
+      --reports-dir "$OUT/java-reports" >"$OUT/java.log" 2>&1 || status=1
+    # with MAMBA4J_TEST_CUDA=1 nothing may skip (a CUDA test that skipped did not run)
+    if grep -E "^\[ +[1-9][0-9]* (tests|containers) skipped" "$OUT/java.log"; then
+      echo "Java tests were skipped: MAMBA4J_TEST_CUDA=1 did not reach them?"; status=1
+    fi
+    grep -E "^(ok  |  JUnit Jupiter:|    => )" "$OUT/java.log" | head -100
     tail -15 "$OUT/java.log"
   fi
 fi
