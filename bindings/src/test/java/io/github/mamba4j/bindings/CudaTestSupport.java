@@ -98,6 +98,7 @@ final class CudaTestSupport {
 
         /** A copy of v in dtype dt (v must already be exact in dt: see {@link #roundTo}). */
         DeviceBuffer put(float[] v, DType dt) {
+            requireF32OrBf16(dt);
             MemorySegment s = host.allocate((long) v.length * dt.bytes());
             for (int i = 0; i < v.length; i++) {
                 if (dt == DType.F32) s.setAtIndex(ValueLayout.JAVA_FLOAT, i, v[i]);
@@ -119,6 +120,7 @@ final class CudaTestSupport {
 
         /** The buffer's values as floats (waits for the kernels queued before: copies to the host do). */
         float[] get(DeviceBuffer b, DType dt) {
+            requireF32OrBf16(dt);
             MemorySegment s = host.allocate(b.byteSize());
             b.copyTo(s);
             if (dt == DType.F32) return s.toArray(ValueLayout.JAVA_FLOAT);
@@ -126,6 +128,10 @@ final class CudaTestSupport {
             float[] v = new float[h.length];
             for (int i = 0; i < h.length; i++) v[i] = Float.intBitsToFloat(h[i] << 16);
             return v;
+        }
+
+        private static void requireF32OrBf16(DType dt) {
+            if (dt == DType.F16) throw new IllegalArgumentException("only F32 and BF16 here, got " + dt);
         }
 
         private DeviceBuffer keep(DeviceBuffer b) {
