@@ -50,6 +50,10 @@ class DeviceBufferTest {
             assertThrows(IllegalArgumentException.class, () -> b.copyTo(arena.allocate(8), -1));
             var heap = assertThrows(IllegalArgumentException.class, () -> b.copyFrom(MemorySegment.ofArray(new byte[8])));
             assertTrue(heap.getMessage().contains("off-heap"), heap.getMessage());
+            try (Context other = Context.cpu(); DeviceBuffer o = DeviceBuffer.allocate(other, 8)) {
+                var foreign = assertThrows(IllegalArgumentException.class, () -> b.copyFrom(o));
+                assertEquals("the source buffer belongs to another context", foreign.getMessage());
+            }
             MemorySegment view = b.address();
             b.close();
             b.close(); // idempotent
