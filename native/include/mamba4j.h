@@ -387,8 +387,10 @@ MAMBA4J_API mamba4j_status mamba4j_embedding(mamba4j_context* ctx, const mamba4j
  * top_k <= 0, top_p == 1, min_p <= 0 turn the filter off; top_p must be in (0, 1], min_p
  * <= 1, temperature finite. uniforms [batch] fp32 (unused, may be NULL, when greedy) and
  * out_ids [batch] int32 are memory of the context (device memory on CUDA); a uniform
- * outside [0, 1) is an INVALID_ARGUMENT on the CPU and clamped into [0, 1) on CUDA. algo: AUTO or REFERENCE (CPU: the same code; CUDA:
- * one block per row, thresholds found by bisection over the logit values, no sort). */
+ * outside [0, 1) is an INVALID_ARGUMENT on the CPU and clamped into [0, 1) on CUDA.
+ * algo: AUTO or REFERENCE (CPU: the same code, a sort per row; CUDA: one block per row, no
+ * sort, thresholds by bisection over the logits; AUTO first narrows the row to at most
+ * 2048 candidates where it can, REFERENCE always visits the whole row). */
 typedef struct mamba4j_sample_args {
     int64_t batch, vocab;
     mamba4j_dtype dtype;
