@@ -6,7 +6,7 @@
 //   top-k:  the largest K with count(key >= K) >= top_k;   r = top_k − count(key > K)
 //   top-p:  the largest K with mass(kept by top-k, key >= K) >= top_p · S_k;
 //           r = the fewest ties at K that bring the mass to that target
-//   min-p:  the smallest key above K with w >= min_p, all its ties (a min reduction)
+//   min-p:  the smallest key >= K with w >= min_p, all its ties (a min reduction)
 // Then the draw: each thread sums the kept weights of a contiguous range of ids, an
 // exclusive scan over the threads places u·S in one range, and that thread walks it.
 // ALGO_AUTO first looks for candidates: a logit value lo, found by a few bisection passes
@@ -266,11 +266,11 @@ __global__ void __launch_bounds__(kThreads, 1) sample_kernel(const T* logits, in
         r = need < avail ? need : inside_top_k ? r : kAll;
     }
     if (min_p > 0.f) {
-        uint32_t km = 0xffffffffu;  // the smallest key above K with w >= min_p (the max has w = 1)
+        uint32_t km = 0xffffffffu;  // the smallest kept key with w >= min_p (the max has w = 1)
         for (int j = tid; j < n; j += kThreads)
-            if (key_at(j) > K && weight_f(id_at(j)) >= min_p) km = min(km, key_at(j));
+            if (key_at(j) >= K && weight_f(id_at(j)) >= min_p) km = min(km, key_at(j));
         km = block_reduce(km, Min{});
-        if (km != 0xffffffffu) {
+        if (km > K) {  // else every kept id passes: (K, r) stays
             K = km;
             r = kAll;
         }
