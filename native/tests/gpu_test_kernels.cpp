@@ -894,7 +894,7 @@ static int32_t cpu_sample_row(const float* x, int64_t V, mamba4j_dtype dt, const
 // backend for the same u. A differing row passes only as a rounding edge: the CPU picks the
 // CUDA id after moving u, top_p or min_p by 1e-5 (CUDA's weights are fp32 exp, its sums
 // 2^-40 fixed point, the CPU's fp64), or the CPU picked a token of weight < 2^-40 (which
-// CUDA counts as 0), and at most 1% of the rows may be such edges.
+// CUDA counts as 0), and at most 1% of the rows (at least one allowed) may be such edges.
 static void test_sample_case(int64_t B, int64_t V, mamba4j_dtype dt, const SampleParams& p, bool ties) {
     const int64_t stride = V + 3;
     std::vector<float> x = normal(size_t(B * stride));
@@ -957,7 +957,7 @@ static void test_sample_case(int64_t B, int64_t V, mamba4j_dtype dt, const Sampl
         char buf[400];
         std::snprintf(buf, sizeof buf, "sample [%s]: %" PRId64 " of %" PRId64 " rows differ, %" PRId64 " rounding edges%s",
                       shape, wrong, B, edges, first.c_str());
-        const bool ok = wrong == 0 && edges * 100 <= B;
+        const bool ok = wrong == 0 && edges <= std::max<int64_t>(1, B / 100);
         expect(ok, buf);
         if (ok) std::printf("ok   %s\n", buf);
     }
