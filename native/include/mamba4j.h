@@ -358,6 +358,52 @@ typedef struct mamba4j_embedding_args {
 } mamba4j_embedding_args;
 MAMBA4J_API mamba4j_status mamba4j_embedding(mamba4j_context* ctx, const mamba4j_embedding_args* args);
 
+/* ---------------------------------------------------------------- sampling */
+
+/* Picks one token id per batch row from logits [batch, vocab] (dtype; row b at
+ * logits + b·logits_stride): the filters of the runtime's Sampler, in its order (the
+ * repetition penalty excepted: apply it to the logits first), then a draw with the
+ * caller's uniform number, so results are reproducible. For row b with logits x:
+ *   temperature <= 0: out_ids[b] = argmax x (the lowest id among equal maxima).
+ *   otherwise:
+ *     order o_0, o_1, … = the ids by x descending, equal logits by lower id first;
+ *     w_i = exp((x_i − max x) / temperature)           (so w_{o_0} = 1)
+ *     n = vocab;  top_k > 0:  n = min(top_k, vocab)
+ *     top_p < 1:  n = the smallest m >= 1 with Σ_{j<m} w_{o_j} >= top_p · Σ_{j<n} w_{o_j}
+ *     min_p > 0:  n = the number of j < n with w_{o_j} >= min_p
+ *     kept K = {o_j : j < n},  S = Σ_{i∈K} w_i
+ *     out_ids[b] = the first kept id i, in increasing id order, whose inclusive cumulative
+ *                  weight Σ_{j∈K, j<=i} w_j exceeds u·S, u = uniforms[b] in [0, 1)
+ *                  (the inverse CDF over the kept candidates in id order; rounding that
+ *                  leaves none gives the last kept id).
+ * So a given u picks the same id on every backend except where u·S or top_p's mass lies
+ * within rounding of a cumulative weight: the CPU computes w and the sums in fp64; CUDA
+ * computes w with fp32 exp and sums it in 2^-40 fixed point (exact, order independent).
+ * Weights below 2^-40 (logit more than ~27.7·temperature under the max) count as 0 on
+ * CUDA, so CUDA never picks them (the CPU does, with probability < 1e-12 per token).
+ * Logits may be -inf (a masked token: weight 0). A row with a NaN logit, or when sampling
+ * with +inf or no finite logit, is an INVALID_ARGUMENT naming the row on the CPU; on CUDA
+ * (where the check would need a copy back) such a row gets out_ids[b] = -1.
+ * top_k <= 0, top_p == 1, min_p <= 0 turn the filter off; top_p must be in (0, 1], min_p
+ * <= 1, temperature finite. uniforms [batch] fp32 (unused, may be NULL, when greedy) and
+ * out_ids [batch] int32 are memory of the context (device memory on CUDA); a uniform
+ * outside [0, 1) is an INVALID_ARGUMENT on the CPU and clamped into [0, 1) on CUDA.
+ * algo: AUTO or REFERENCE (CPU: the same code, a sort per row; CUDA: one block per row, no
+ * sort, thresholds by bisection over the logits; AUTO first narrows the row to at most
+ * 2048 candidates where it can, REFERENCE always visits the whole row). */
+typedef struct mamba4j_sample_args {
+    int64_t batch, vocab;
+    mamba4j_dtype dtype;
+    const void* logits; int64_t logits_stride;
+    float temperature;
+    int32_t top_k;
+    float top_p, min_p;
+    const float* uniforms;
+    int32_t* out_ids;
+    mamba4j_algo algo;
+} mamba4j_sample_args;
+MAMBA4J_API mamba4j_status mamba4j_sample(mamba4j_context* ctx, const mamba4j_sample_args* args);
+
 #ifdef __cplusplus
 }
 #endif

@@ -777,6 +777,230 @@ static void test_rmsnorm() {
     }
 }
 
+// ============================================================== RoPE
+
+struct RopeCase {
+    int64_t B, L, Hq, Hkv, D, R;  // Hkv 0: k == NULL
+    mamba4j_dtype dt;
+    std::vector<int32_t> start;   // empty: start_pos NULL
+    bool llama3;
+};
+
+// inv_freq of mamba4j.h in fp64 from the formula, then rounded to fp32 as specified
+static std::vector<float> rope_inv_freq(int64_t R, double theta, bool llama3) {
+    std::vector<float> f(size_t(R / 2));
+    for (int64_t i = 0; i < R / 2; i++) {
+        double v = std::pow(theta, -double(2 * i) / double(R));
+        if (llama3) {  // factor 8, low 1, high 4, original 8192 (Llama 3.1)
+            const double wavelen = 2 * M_PI / v, low_wl = 8192.0 / 1, high_wl = 8192.0 / 4;
+            if (wavelen > low_wl) v /= 8;
+            else if (wavelen >= high_wl) {
+                const double s = (8192.0 / wavelen - 1) / (4 - 1);
+                v = (1 - s) * v / 8 + s * v;
+            }
+        }
+        f[size_t(i)] = float(v);
+    }
+    return f;
+}
+
+static void test_rope_case(const RopeCase& c) {
+    const double theta = c.llama3 ? 500000.0 : 10000.0;
+    const int64_t qs = c.Hq * c.D + 24, ks = c.Hkv * c.D + 8;  // padded token strides
+    Tensor q = Tensor::input(normal(size_t(c.B * c.L * qs)), c.dt);
+    Tensor k = c.Hkv ? Tensor::input(normal(size_t(c.B * c.L * ks)), c.dt) : Tensor();
+    void* dstart = nullptr;
+    if (!c.start.empty()) {
+        ok_or_die(mamba4j_malloc(g_gpu, c.B * 4, &dstart), "malloc");
+        ok_or_die(mamba4j_memcpy(g_gpu, dstart, c.start.data(), c.B * 4, MAMBA4J_COPY_HOST_TO_DEVICE), "upload");
+    }
+    // reference: fp32 angle (as specified), cos/sin and rotation in fp64; padding unchanged
+    const std::vector<float> inv = rope_inv_freq(c.R, theta, c.llama3);
+    std::vector<float> wq = q.h, wk = k.h;
+    const int64_t half = c.R / 2;
+    for (int64_t b = 0; b < c.B; b++)
+        for (int64_t t = 0; t < c.L; t++) {
+            const int64_t p = (c.start.empty() ? 0 : c.start[size_t(b)]) + t;
+            for (int pass = 0; pass < 2; pass++) {
+                std::vector<float>& w = pass == 0 ? wq : wk;
+                const int64_t heads = pass == 0 ? c.Hq : c.Hkv, row = (b * c.L + t) * (pass == 0 ? qs : ks);
+                for (int64_t h = 0; h < heads; h++)
+                    for (int64_t i = 0; i < half; i++) {
+                        const float angle = float(p) * inv[size_t(i)];
+                        const double cs = std::cos(double(angle)), sn = std::sin(double(angle));
+                        const int64_t i1 = row + h * c.D + i, i2 = i1 + half;
+                        const double x1 = w[size_t(i1)], x2 = w[size_t(i2)];
+                        w[size_t(i1)] = float(x1 * cs - x2 * sn);
+                        w[size_t(i2)] = float(x2 * cs + x1 * sn);
+                    }
+            }
+        }
+    mamba4j_rope_args a{};
+    a.batch = c.B; a.seqlen = c.L; a.q_heads = c.Hq; a.kv_heads = c.Hkv; a.head_dim = c.D; a.rotary_dim = c.R;
+    a.dtype = c.dt; a.q = q.d(); a.q_stride_b = c.L * qs; a.q_stride_t = qs;
+    a.k = c.Hkv ? k.d() : nullptr; a.k_stride_b = c.L * ks; a.k_stride_t = ks;
+    a.start_pos = static_cast<const int32_t*>(dstart); a.theta = float(theta);
+    if (c.llama3) { a.llama3_factor = 8; a.llama3_low_freq_factor = 1; a.llama3_high_freq_factor = 4; a.llama3_original_max_position = 8192; }
+    char shape[200];
+    std::snprintf(shape, sizeof shape, "%s B=%" PRId64 " L=%" PRId64 " Hq=%" PRId64 " Hkv=%" PRId64 " d=%" PRId64
+                  " rotary=%" PRId64 " start=%d..%s", dname(c.dt), c.B, c.L, c.Hq, c.Hkv, c.D, c.R,
+                  c.start.empty() ? 0 : c.start.back(), c.llama3 ? " llama3" : "");
+    expect_ok(mamba4j_rope(g_gpu, &a), std::string("rope ") + shape);
+    ok_or_die(mamba4j_synchronize(g_gpu), "synchronize");
+    // the reference rounds once to the dtype; the kernel also rounds cos/sin to fp32 and
+    // rotates in fp32 (~1e-7 relative: NMSE ~1e-14), which only fp32 outputs can see
+    const double t = c.dt == MAMBA4J_F32 ? 1e-12 : tol(c.dt, false);
+    check_close("rope q", shape, q, wq, t);
+    if (c.Hkv) check_close("rope k", shape, k, wk, t);
+    if (dstart) mamba4j_free(g_gpu, dstart);
+}
+
+static void test_rope() {
+    const auto bf = MAMBA4J_BF16, f16 = MAMBA4J_F16, f32 = MAMBA4J_F32;
+    const std::vector<RopeCase> cases = {
+        {3, 37, 8, 2, 128, 128, bf, {0, 5000, 65530}, true},       // prefill continuations, GQA, llama3
+        {2, 1, 32, 8, 128, 128, f16, {70000, 131071}, false},      // decode past 64K
+        {1, 300, 4, 4, 64, 32, f32, {12}, false},                  // partial rotary
+        {2, 5, 6, 0, 80, 64, bf, {}, false},                       // k NULL, start_pos NULL, partial
+        {4, 3, 12, 4, 96, 96, f32, {65536, 0, 1, 99999}, true},    // d not a power of two
+        {2, 129, 16, 2, 64, 64, f16, {3, 40000}, true},
+        {1, 1, 64, 8, 256, 128, bf, {262143}, true},               // 256K positions, d 256 half rotary
+    };
+    for (const auto& c : cases) test_rope_case(c);
+}
+
+// ============================================================== sampling (CUDA vs CPU ids)
+
+struct SampleParams {
+    float temperature;
+    int32_t top_k;
+    float top_p, min_p;
+};
+
+// The CPU backend's id for one row of host values (dtype-rounded) and u.
+static int32_t cpu_sample_row(const float* x, int64_t V, mamba4j_dtype dt, const SampleParams& p, float u) {
+    std::vector<uint16_t> x16(static_cast<size_t>(V), 0);
+    for (int64_t i = 0; i < V; i++) x16[size_t(i)] = dt == MAMBA4J_BF16 ? f32_to_bf16(x[i]) : f32_to_f16(x[i]);
+    mamba4j_sample_args a{};
+    int32_t id = -2;
+    a.batch = 1; a.vocab = V; a.dtype = dt; a.logits = dt == MAMBA4J_F32 ? (const void*)x : (const void*)x16.data();
+    a.logits_stride = V; a.temperature = p.temperature; a.top_k = p.top_k; a.top_p = p.top_p; a.min_p = p.min_p;
+    a.uniforms = &u; a.out_ids = &id;
+    if (mamba4j_sample(cpu_context(), &a) != MAMBA4J_OK) return -1;
+    return id;
+}
+
+// Rows of logits [B, V] (stride V + 3, some ties and -inf), ids from CUDA and from the CPU
+// backend for the same u. A differing row passes only as a rounding edge: the CPU picks the
+// CUDA id after moving u, top_p or min_p by 1e-5 (CUDA's weights are fp32 exp, its sums
+// 2^-40 fixed point, the CPU's fp64), or the CPU picked a token of weight < 2^-40 (which
+// CUDA counts as 0), and at most 1% of the rows (at least one allowed) may be such edges.
+static void test_sample_case(int64_t B, int64_t V, mamba4j_dtype dt, const SampleParams& p, bool ties) {
+    const int64_t stride = V + 3;
+    std::vector<float> x = normal(size_t(B * stride));
+    for (int64_t b = 0; b < B; b++) {
+        const float scale = 1.0f + 4.0f * float(b % 5) / 4.0f;  // flat to peaked rows
+        for (int64_t i = 0; i < V; i++) {
+            float& v = x[size_t(b * stride + i)];
+            v = ties ? std::round(v * scale * 4) / 4 : v * scale;
+        }
+        if (V > 7) x[size_t(b * stride + (b * 101) % V)] = -INFINITY;
+    }
+    Tensor logits = Tensor::input(x, dt);
+    std::vector<float> u = uniform(size_t(B), 0.0f, 1.0f);
+    u[0] = 0.0f;
+    Tensor du = Tensor::input(u, MAMBA4J_F32);
+    std::vector<int32_t> want(static_cast<size_t>(B));
+#pragma omp parallel for schedule(dynamic)
+    for (int64_t b = 0; b < B; b++) want[size_t(b)] = cpu_sample_row(logits.h.data() + b * stride, V, dt, p, u[size_t(b)]);
+    for (mamba4j_algo algo : {MAMBA4J_ALGO_AUTO, MAMBA4J_ALGO_REFERENCE}) {
+        void* dout = nullptr;
+        ok_or_die(mamba4j_malloc(g_gpu, B * 4, &dout), "malloc");
+        ok_or_die(mamba4j_memcpy(g_gpu, dout, std::vector<int32_t>(size_t(B), -9).data(), B * 4,
+                                 MAMBA4J_COPY_HOST_TO_DEVICE), "upload");
+        mamba4j_sample_args a{};
+        a.batch = B; a.vocab = V; a.dtype = dt; a.logits = logits.d(); a.logits_stride = stride;
+        a.temperature = p.temperature; a.top_k = p.top_k; a.top_p = p.top_p; a.min_p = p.min_p;
+        a.uniforms = static_cast<const float*>(du.d()); a.out_ids = static_cast<int32_t*>(dout); a.algo = algo;
+        char shape[200];
+        std::snprintf(shape, sizeof shape, "%s B=%" PRId64 " V=%" PRId64 " T=%g top_k=%d top_p=%g min_p=%g%s algo=%s",
+                      dname(dt), B, V, p.temperature, p.top_k, p.top_p, p.min_p, ties ? " ties" : "",
+                      algo == MAMBA4J_ALGO_AUTO ? "AUTO" : "REFERENCE");
+        expect_ok(mamba4j_sample(g_gpu, &a), std::string("sample ") + shape);
+        std::vector<int32_t> got(static_cast<size_t>(B));
+        ok_or_die(mamba4j_memcpy(g_gpu, got.data(), dout, B * 4, MAMBA4J_COPY_DEVICE_TO_HOST), "download");
+        mamba4j_free(g_gpu, dout);
+        int64_t wrong = 0, edges = 0;
+        std::string first;
+        for (int64_t b = 0; b < B; b++) {
+            if (got[size_t(b)] == want[size_t(b)]) continue;
+            const float* row = logits.h.data() + b * stride;
+            bool edge = false;
+            for (float du_ : {-1e-5f, 0.f, 1e-5f})
+                for (float dp : {-1e-5f, 0.f, 1e-5f})
+                    for (float dm : {-1e-5f, 0.f, 1e-5f}) {
+                        SampleParams q = p;
+                        if (q.top_p < 1) q.top_p = std::min(1.0f, q.top_p + dp);
+                        if (q.min_p > 0) q.min_p += dm;
+                        const float uu = std::min(std::max(u[size_t(b)] + du_, 0.0f), 0.99999994f);
+                        edge = edge || cpu_sample_row(row, V, dt, q, uu) == got[size_t(b)];
+                    }
+            // CUDA's weights below 2^-40 are 0 (mamba4j.h): it never picks such a token
+            float mx = -INFINITY;
+            for (int64_t i = 0; i < V; i++) mx = std::max(mx, row[i]);
+            edge = edge || (want[size_t(b)] >= 0 && (double(mx) - row[want[size_t(b)]]) / p.temperature > 27.5);
+            if (edge) { edges++; continue; }
+            if (wrong++ == 0)
+                first = " (row " + std::to_string(b) + ": CUDA " + std::to_string(got[size_t(b)]) + ", CPU " +
+                        std::to_string(want[size_t(b)]) + ", u " + std::to_string(u[size_t(b)]) + ")";
+        }
+        char buf[400];
+        std::snprintf(buf, sizeof buf, "sample [%s]: %" PRId64 " of %" PRId64 " rows differ, %" PRId64 " rounding edges%s",
+                      shape, wrong, B, edges, first.c_str());
+        const bool ok = wrong == 0 && edges <= std::max<int64_t>(1, B / 100);
+        expect(ok, buf);
+        if (ok) std::printf("ok   %s\n", buf);
+    }
+}
+
+static void test_sample() {
+    const std::vector<SampleParams> params = {
+        {0.0f, 0, 1.0f, 0.0f},    // greedy
+        {1.0f, 0, 1.0f, 0.0f},    // temperature only
+        {0.8f, 1, 1.0f, 0.0f},    // top-k 1 (= greedy)
+        {0.8f, 40, 1.0f, 0.0f},   // top-k 40
+        {1.0f, 0, 0.9f, 0.0f},    // top-p 0.9
+        {1.0f, 0, 1.0f, 0.05f},   // min-p 0.05
+        {0.7f, 40, 0.9f, 0.05f},  // all three
+        {1.2f, 1000, 0.95f, 0.0f},
+        {0.3f, 0, 0.5f, 0.2f},
+    };
+    for (const auto& p : params)
+        for (mamba4j_dtype dt : {MAMBA4J_BF16, MAMBA4J_F32}) {
+            test_sample_case(200, 7, dt, p, true);
+            test_sample_case(32, 50280, dt, p, dt == MAMBA4J_BF16);
+            test_sample_case(16, 128256, dt, p, false);
+        }
+    test_sample_case(16, 32000, MAMBA4J_F16, {0.7f, 40, 0.9f, 0.05f}, false);
+    test_sample_case(16, 32000, MAMBA4J_F16, {1.0f, 0, 1.0f, 0.0f}, true);
+    // a NaN row gets -1 on CUDA; the other rows are still sampled
+    std::vector<float> x = normal(3 * 100);
+    x[100 + 17] = NAN;
+    Tensor logits = Tensor::input(x, MAMBA4J_F32), du = Tensor::input({0.5f, 0.5f, 0.5f}, MAMBA4J_F32);
+    void* dout = nullptr;
+    ok_or_die(mamba4j_malloc(g_gpu, 12, &dout), "malloc");
+    mamba4j_sample_args a{};
+    a.batch = 3; a.vocab = 100; a.dtype = MAMBA4J_F32; a.logits = logits.d(); a.logits_stride = 100;
+    a.temperature = 1; a.top_p = 1; a.uniforms = static_cast<const float*>(du.d()); a.out_ids = static_cast<int32_t*>(dout);
+    expect_ok(mamba4j_sample(g_gpu, &a), "sample NaN row");
+    int32_t got[3];
+    ok_or_die(mamba4j_memcpy(g_gpu, got, dout, 12, MAMBA4J_COPY_DEVICE_TO_HOST), "download");
+    mamba4j_free(g_gpu, dout);
+    const int32_t want0 = cpu_sample_row(x.data(), 100, MAMBA4J_F32, {1, 0, 1, 0}, 0.5f);
+    expect(got[1] == -1 && got[0] == want0, "sample: a NaN row gets -1 on CUDA, row 0 " + std::to_string(got[0]) + " vs CPU " +
+                                                std::to_string(want0) + ", row 1 " + std::to_string(got[1]));
+}
+
 // ============================================================== benchmarks
 
 static double median_ms(const std::function<void()>& f, int warmup, int reps) {
@@ -943,6 +1167,32 @@ static void bench() {
         bench_line("selective_scan_E5120_N16_L2048", ms, double(L) * E * 2 * 4, 0);
         for (void* p : {(void*)dal, (void*)dd, (void*)ddb}) mamba4j_free(g_gpu, p);
     }
+    // sampling, vocab 128256 bf16 logits (Llama 3), batch 1 and 64
+    for (int64_t B : {1, 64}) {
+        if (!bench_on("sample")) break;
+        const int64_t V = 128256;
+        Tensor logits = Tensor::input(normal(size_t(B * V), 3.0f), MAMBA4J_BF16);
+        Tensor du = Tensor::input(uniform(size_t(B), 0.0f, 1.0f), MAMBA4J_F32);
+        Tensor ids = Tensor::output(size_t(B), MAMBA4J_F32);  // int32 [B]
+        const struct { const char* name; SampleParams p; } configs[] = {
+            {"greedy", {0.0f, 0, 1.0f, 0.0f}}, {"temperature", {0.8f, 0, 1.0f, 0.0f}},
+            {"topk40", {0.8f, 40, 1.0f, 0.0f}}, {"topp0.9", {0.8f, 0, 0.9f, 0.0f}},
+            {"topk40_topp0.9_minp0.05", {0.7f, 40, 0.9f, 0.05f}},
+        };
+        for (const auto& c : configs)
+        for (mamba4j_algo algo : {MAMBA4J_ALGO_AUTO, MAMBA4J_ALGO_REFERENCE}) {
+            mamba4j_sample_args a{};
+            a.algo = algo;
+            a.batch = B; a.vocab = V; a.dtype = MAMBA4J_BF16; a.logits = logits.d(); a.logits_stride = V;
+            a.temperature = c.p.temperature; a.top_k = c.p.top_k; a.top_p = c.p.top_p; a.min_p = c.p.min_p;
+            a.uniforms = static_cast<const float*>(du.d()); a.out_ids = static_cast<int32_t*>(ids.d());
+            double ms = median_ms([&] { mamba4j_sample(g_gpu, &a); }, 5, 50);
+            char name[96];
+            std::snprintf(name, sizeof name, "sample_B%lld_V128256_%s%s", (long long)B, c.name,
+                          algo == MAMBA4J_ALGO_AUTO ? "" : "_fullrow");
+            bench_line(name, ms, double(B) * V * 2, 0);
+        }
+    }
 }
 
 int main(int argc, char** argv) {
@@ -972,6 +1222,8 @@ int main(int argc, char** argv) {
         if (want("selective_scan")) test_scan();
         if (want("ssd")) test_ssd();
         if (want("attention")) test_attention();
+        if (want("rope")) test_rope();
+        if (want("sample")) test_sample();
     }
     std::printf("elapsed %.1f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     mamba4j_context_destroy(g_gpu);

@@ -6,7 +6,9 @@
 
 using namespace mamba4j;
 
-static void check(const mamba4j_rope_args& a) {
+// host: start_pos is host memory (CPU context) and is checked here; a CUDA context's is
+// device memory and is not read.
+static void check(const mamba4j_rope_args& a, bool host) {
     require_positive(a.batch, "batch");
     require_positive(a.seqlen, "seqlen");
     require_positive(a.q_heads, "q_heads");
@@ -22,7 +24,7 @@ static void check(const mamba4j_rope_args& a) {
         require_positive(a.kv_heads, "kv_heads");
         require_rows("k", a.batch, a.seqlen, checked_mul(a.kv_heads, a.head_dim, "k extent"), a.k_stride_b, a.k_stride_t);
     }
-    if (a.start_pos != nullptr)
+    if (a.start_pos != nullptr && host)
         for (int64_t b = 0; b < a.batch; b++)
             if (a.start_pos[b] < 0)
                 fail(MAMBA4J_ERR_INVALID_ARGUMENT, "start_pos[%lld] must be >= 0, got %d (row %lld)", (long long)b,
@@ -48,7 +50,7 @@ extern "C" mamba4j_status mamba4j_rope(mamba4j_context* ctx, const mamba4j_rope_
     return guarded("mamba4j_rope", [&] {
         require_context(ctx);
         require_ptr(args, "args");
-        check(*args);
-        route<mamba4j_rope_args>("mamba4j_rope", ctx, *args, cpu::rope, nullptr);
+        check(*args, ctx->backend == MAMBA4J_BACKEND_CPU);
+        route<mamba4j_rope_args>("mamba4j_rope", ctx, *args, cpu::rope, MAMBA4J_CUDA_KERNEL(rope));
     });
 }

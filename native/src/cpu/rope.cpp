@@ -20,7 +20,7 @@
 
 namespace mamba4j::cpu {
 
-static std::vector<float> inverse_frequencies(const mamba4j_rope_args& a) {
+std::vector<float> rope_inverse_frequencies(const mamba4j_rope_args& a) {
     const int64_t half = a.rotary_dim / 2;
     std::vector<float> inv_freq(static_cast<size_t>(half));
     for (int64_t i = 0; i < half; i++) {
@@ -48,7 +48,7 @@ static inline int64_t position(const mamba4j_rope_args& a, int64_t b, int64_t t)
 
 // The math line by line: cos/sin per element, rotation in double.
 static void rope_reference(const mamba4j_rope_args& a) {
-    const std::vector<float> inv_freq = inverse_frequencies(a);
+    const std::vector<float> inv_freq = rope_inverse_frequencies(a);
     const int64_t half = a.rotary_dim / 2, d = a.head_dim;
     for (int64_t b = 0; b < a.batch; b++)
         for (int64_t t = 0; t < a.seqlen; t++) {
@@ -99,7 +99,7 @@ static void rotate_any(void* x, mamba4j_dtype dt, int64_t row, int64_t heads, in
 // Tokens (b, t) in parallel; cos/sin of a token's position computed once and applied to
 // all its q and k heads.
 static void rope_fast(const mamba4j_rope_args& a) {
-    const std::vector<float> inv_freq = inverse_frequencies(a);
+    const std::vector<float> inv_freq = rope_inverse_frequencies(a);
     const int64_t half = a.rotary_dim / 2, d = a.head_dim, tokens = a.batch * a.seqlen;
     const int64_t work = tokens * (a.q_heads + (a.k ? a.kv_heads : 0)) * a.rotary_dim;
 #pragma omp parallel num_threads(threads()) if (work > 65536)

@@ -2184,5 +2184,66 @@ public class Mamba4jH extends Mamba4jH$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class mamba4j_sample {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Mamba4jH.C_INT,
+            Mamba4jH.C_POINTER,
+            Mamba4jH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("mamba4j_sample");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_sample(mamba4j_context *ctx, const mamba4j_sample_args *args)
+     * }
+     */
+    public static FunctionDescriptor mamba4j_sample$descriptor() {
+        return mamba4j_sample.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_sample(mamba4j_context *ctx, const mamba4j_sample_args *args)
+     * }
+     */
+    public static MethodHandle mamba4j_sample$handle() {
+        return mamba4j_sample.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_sample(mamba4j_context *ctx, const mamba4j_sample_args *args)
+     * }
+     */
+    public static MemorySegment mamba4j_sample$address() {
+        return mamba4j_sample.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_sample(mamba4j_context *ctx, const mamba4j_sample_args *args)
+     * }
+     */
+    public static int mamba4j_sample(MemorySegment ctx, MemorySegment args) {
+        var mh$ = mamba4j_sample.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mamba4j_sample", ctx, args);
+            }
+            return (int)mh$.invokeExact(ctx, args);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }
 
