@@ -24,5 +24,6 @@ void conv1d(mamba4j_context* ctx, const mamba4j_conv1d_args& a);
 void selective_scan(mamba4j_context* ctx, const mamba4j_selective_scan_args& a);
 void ssd(mamba4j_context* ctx, const mamba4j_ssd_args& a);
 void attention(mamba4j_context* ctx, const mamba4j_attention_args& a);
+void matmul(mamba4j_context* ctx, const mamba4j_matmul_args& a);  // cuBLAS, loaded at run time
 }  // namespace mamba4j::cuda
 #endif
