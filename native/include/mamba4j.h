@@ -320,7 +320,8 @@ MAMBA4J_API mamba4j_status mamba4j_attention(mamba4j_context* ctx, const mamba4j
  * CUDA: cuBLAS, loaded at run time from $MAMBA4J_CUBLAS (libcublas.so.N or its folder) when
  * set, else from the library search path (libcublas.so.13, then .so.12); without it the call
  * fails with MAMBA4J_ERR_UNSUPPORTED saying what was tried. The product runs in weight_dtype:
- * x of another dtype is converted first (fp32 / f16 x with BF16 W: rounded to bf16). */
+ * x of another dtype is converted first (fp32 / f16 x with BF16 W: rounded to bf16).
+ * algo REFERENCE (CPU and CUDA): plain fp64 sums, x never rounded, no cuBLAS; slow. */
 typedef struct mamba4j_matmul_args {
     int64_t m, n, k;
     mamba4j_dtype dtype, weight_dtype;

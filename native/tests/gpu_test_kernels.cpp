@@ -791,6 +791,7 @@ struct MatmulCase {
     bool accumulate, bias;
     int64_t x_pad = 0, y_pad = 0;   // x_stride = k + x_pad, y_stride = n + y_pad
     bool nan = false;               // a NaN in x row m/2: that row of y must be all NaN
+    mamba4j_algo algo = MAMBA4J_ALGO_AUTO;
 };
 
 // NMSE thresholds. Inputs are exact in their dtypes; the reference sums them in fp64.
@@ -801,17 +802,20 @@ struct MatmulCase {
 // tol(dt, false)); fp32 y with fp32 W is fp32 accumulation (~1e-13 for these k; TF32, which
 // CUBLAS_COMPUTE_32F with the default math mode never uses, would give ~1e-7 and fail).
 // Every case has ≥ 1000 outputs (m = 1: n > 1000) or the NMSE would be too noisy for these
-// margins (one bf16 rounding of one value can reach 2⁻¹⁶ = 1.5e-5).
-static double matmul_tol(mamba4j_dtype dt, mamba4j_dtype wdt) {
-    if (wdt == MAMBA4J_BF16 && dt != MAMBA4J_BF16) return tol(MAMBA4J_BF16, true);
+// margins (one bf16 rounding of one value can reach 2⁻¹⁶ = 1.5e-5). algo REFERENCE never
+// rounds x: only the result's rounding.
+static double matmul_tol(const MatmulCase& c) {
+    const mamba4j_dtype dt = c.dt, wdt = c.wdt;
+    if (wdt == MAMBA4J_BF16 && dt != MAMBA4J_BF16 && c.algo != MAMBA4J_ALGO_REFERENCE) return tol(MAMBA4J_BF16, true);
     return tol(dt, false);
 }
 
 static std::string matmul_shape(const MatmulCase& c) {
     char buf[256];
     std::snprintf(buf, sizeof buf, "%s x/y, %s W, m=%" PRId64 " n=%" PRId64 " k=%" PRId64 " x_stride=%" PRId64
-                  " y_stride=%" PRId64 "%s%s%s", dname(c.dt), dname(c.wdt), c.m, c.n, c.k, c.k + c.x_pad, c.n + c.y_pad,
-                  c.accumulate ? " accumulate" : "", c.bias ? " bias" : "", c.nan ? " NaN in x" : "");
+                  " y_stride=%" PRId64 "%s%s%s%s", dname(c.dt), dname(c.wdt), c.m, c.n, c.k, c.k + c.x_pad, c.n + c.y_pad,
+                  c.accumulate ? " accumulate" : "", c.bias ? " bias" : "", c.nan ? " NaN in x" : "",
+                  c.algo == MAMBA4J_ALGO_REFERENCE ? " algo=REFERENCE" : "");
     return buf;
 }
 
@@ -840,14 +844,14 @@ static void test_matmul_case(const MatmulCase& c) {
     mamba4j_matmul_args a{};
     a.m = c.m; a.n = c.n; a.k = c.k; a.dtype = c.dt; a.weight_dtype = c.wdt;
     a.x = x.d(); a.x_stride = xs; a.w = w.d(); a.bias = c.bias ? static_cast<const float*>(bias.d()) : nullptr;
-    a.y = y.d(); a.y_stride = ys; a.accumulate = c.accumulate; a.algo = MAMBA4J_ALGO_AUTO;
+    a.y = y.d(); a.y_stride = ys; a.accumulate = c.accumulate; a.algo = c.algo;
     const std::string shape = matmul_shape(c);
     mamba4j_status st = mamba4j_matmul(g_gpu, &a);
     expect_ok(st, "matmul " + shape);
     if (st != MAMBA4J_OK) return;
     ok_or_die(mamba4j_synchronize(g_gpu), "synchronize");
     if (!c.nan) {
-        check_close("matmul y", shape, y, want, matmul_tol(c.dt, c.wdt));
+        check_close("matmul y", shape, y, want, matmul_tol(c));
         return;
     }
     // NaN: the same NaN pattern as the reference (the whole row), the rest within tolerance
@@ -860,7 +864,7 @@ static void test_matmul_case(const MatmulCase& c) {
         if (std::isnan(got[i]) && std::isnan(want[i])) got[i] = want[i] = 0;
     }
     const double e = nmse(got.data(), want.data(), got.size());
-    const double threshold = matmul_tol(c.dt, c.wdt);
+    const double threshold = matmul_tol(c);
     char buf[600];
     std::snprintf(buf, sizeof buf, "matmul y [%s]: %zu NaN in the reference (one row), %zu elements NaN in one "
                   "but not the other, NMSE of the rest %.3g (threshold %.3g)%s", shape.c_str(), nans, pattern_mismatch,
@@ -901,6 +905,11 @@ static int matmul_no_cublas_child() {
             msg = mamba4j_last_error();
             std::printf("mamba4j_matmul: status %d, message: %s\n", int(st), msg.c_str());
             ok = ok && st == MAMBA4J_ERR_UNSUPPORTED && named(msg) && msg.rfind("mamba4j_matmul: ", 0) == 0;
+            a.algo = MAMBA4J_ALGO_REFERENCE;  // needs no cuBLAS
+            st = mamba4j_matmul(ctx, &a);
+            if (st == MAMBA4J_OK) st = mamba4j_synchronize(ctx);
+            std::printf("mamba4j_matmul algo REFERENCE: status %d %s\n", int(st), st ? mamba4j_last_error() : "");
+            ok = ok && st == MAMBA4J_OK;
             mamba4j_free(ctx, buf);
             mamba4j_context_destroy(ctx);
         }
@@ -969,6 +978,13 @@ static void test_matmul(const char* self) {
         {1, 1027, 515, bf, bf, false, false, 0, 0, true},
         {3, 333, 77, f16, f32, false, true, 0, 0, true},
     };
+    // algo REFERENCE (fp64 sums, no cuBLAS): every dtype pair, padded strides, NaN
+    const auto Rf = MAMBA4J_ALGO_REFERENCE;
+    for (const auto& p : pairs) {
+        more.push_back({17, 101, 257, p[0], p[1], true, true, 3, 5, false, Rf});
+        more.push_back({1, 1027, 515, p[0], p[1], false, false, 0, 0, false, Rf});
+    }
+    more.push_back({17, 101, 257, f32, bf, false, true, 0, 0, true, Rf});
     for (auto& c : more) test_matmul_case(c);
     test_matmul_no_cublas(self);
 }

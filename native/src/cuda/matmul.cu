@@ -24,6 +24,9 @@
 //  - otherwise the product goes to an fp32 scratch tile t, and one kernel writes
 //    y = round((accumulate ? y : 0) + t + bias): one rounding of the result.
 // Scratch is bounded: rows are processed in passes of at most kScratchBytes of scratch.
+//
+// algo REFERENCE: the math line by line (matmul_reference below), fp64 sums over the operands
+// as stored (x never rounded), one rounding; needs no cuBLAS. Slow: for checking.
 #include <climits>
 
 #include "../kernels.h"
@@ -56,7 +59,21 @@ __global__ void finish_rows(const float* t, int64_t t_ld, const float* bias, T* 
         }
 }
 
-// Grid of the two kernels above: blocks of 256 over the columns, one block row per matrix row
+// The reference: one thread per output, y[i, j] = float(Σ x·W + bias + y) summed in fp64.
+template <class T, class Wt>
+__global__ void matmul_reference(const T* x, int64_t x_ld, const Wt* w, const float* bias, T* y, int64_t y_ld, int64_t m,
+                                 int64_t n, int64_t k, int accumulate) {
+    for (int64_t i = blockIdx.y; i < m; i += gridDim.y)
+        for (int64_t j = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; j < n; j += int64_t(gridDim.x) * blockDim.x) {
+            double sum = 0;
+            for (int64_t kk = 0; kk < k; kk++) sum += double(to_f32(x[i * x_ld + kk])) * double(to_f32(w[j * k + kk]));
+            if (bias) sum += bias[j];
+            if (accumulate) sum += to_f32(y[i * y_ld + j]);
+            y[i * y_ld + j] = from_f32<T>(float(sum));
+        }
+}
+
+// Grid of the kernels above: blocks of 256 over the columns, one block row per matrix row
 // (grid.y at most 65535; the kernels loop over the rest).
 static dim3 rows_grid(int64_t m, int64_t cols) {
     return dim3(unsigned(std::min<int64_t>((cols + 255) / 256, 4096)), unsigned(std::min<int64_t>(m, 65535)));
@@ -67,20 +84,36 @@ static int cuda_type(mamba4j_dtype dt) {
 }
 
 void matmul(mamba4j_context* ctx, const mamba4j_matmul_args& a) {
+    check(cudaSetDevice(ctx->device), "cudaSetDevice");
+    cudaStream_t s = stream_of(ctx);
+    if (a.algo == MAMBA4J_ALGO_REFERENCE) {
+        with_dtype(a.dtype, [&](auto type) {
+            using T = decltype(type);
+            const T* x = static_cast<const T*>(a.x);
+            T* y = static_cast<T*>(a.y);
+            const dim3 grid = rows_grid(a.m, a.n);
+            if (a.weight_dtype == MAMBA4J_F32)
+                matmul_reference<<<grid, 256, 0, s>>>(x, a.x_stride, static_cast<const float*>(a.w), a.bias, y,
+                                                      a.y_stride, a.m, a.n, a.k, a.accumulate);
+            else
+                matmul_reference<<<grid, 256, 0, s>>>(x, a.x_stride, static_cast<const __nv_bfloat16*>(a.w), a.bias, y,
+                                                      a.y_stride, a.m, a.n, a.k, a.accumulate);
+        });
+        check_launch("matmul_reference");
+        return;
+    }
     for (auto [v, name] : {std::pair{a.n, "n"}, {a.k, "k"}, {a.x_stride, "x_stride"}, {a.y_stride, "y_stride"}})
         if (v > INT_MAX)
             fail(MAMBA4J_ERR_UNSUPPORTED, "%s = %lld exceeds cuBLAS's 32-bit sizes (at most %d)", name, (long long)v,
                  INT_MAX);
-    check(cudaSetDevice(ctx->device), "cudaSetDevice");
     const blas::Handle h = blas::handle(ctx);  // UNSUPPORTED with the reasons when cuBLAS cannot be loaded
     const blas::Api& api = blas::api();
-    cudaStream_t s = stream_of(ctx);
 
     const mamba4j_dtype op = a.weight_dtype;  // dtype of both GEMM operands
     const bool convert_x = a.dtype != op;
     const bool direct = (a.dtype == op || a.dtype == MAMBA4J_F32) && (a.bias == nullptr || a.dtype == MAMBA4J_F32);
     const int64_t m = a.m, n = a.n, k = a.k;
-    const size_t xs = dtype_size(a.dtype), ys = dtype_size(a.dtype);
+    const size_t es = dtype_size(a.dtype);  // bytes of an x or y element
 
     // Rows per pass: all of them when no scratch is needed, else as many as kScratchBytes holds.
     const size_t x_row = convert_x ? size_t(k) * dtype_size(op) : 0, t_row = direct ? 0 : size_t(n) * 4;
@@ -98,8 +131,8 @@ void matmul(mamba4j_context* ctx, const mamba4j_matmul_args& a) {
     const float one = 1.f, zero = 0.f;
     for (int64_t i0 = 0; i0 < m; i0 += rows) {
         const int64_t mb = std::min(rows, m - i0);
-        const void* x = static_cast<const char*>(a.x) + size_t(i0 * a.x_stride) * xs;
-        void* y = static_cast<char*>(a.y) + size_t(i0 * a.y_stride) * ys;
+        const void* x = static_cast<const char*>(a.x) + size_t(i0 * a.x_stride) * es;
+        void* y = static_cast<char*>(a.y) + size_t(i0 * a.y_stride) * es;
         int64_t ldx = a.x_stride;
         if (convert_x) {
             with_dtype(a.dtype, [&](auto src_type) {
