@@ -106,7 +106,8 @@ def peers():
             if m == 1:
                 x32 = x.float()
                 f = lambda: F.linear(x32.to(bf), w)
-                print(f"PEER matmul_{name}_m1_f32x ms={median_ms(f, *reps):.5f} peer=F.linear_bf16(x.bfloat16())", flush=True)
+                print(f"PEER matmul_{name}_m1_f32x ms={median_ms(f, *reps):.5f} peer=F.linear_bf16(x.bfloat16())",
+                      flush=True)
         del w
     # accuracy of the peer at bf16 against fp64 (compare gpu_test_kernels' matmul thresholds)
     x = torch.randn(17, 515, device=dev).to(bf)

@@ -937,7 +937,8 @@ static void test_matmul_no_cublas(const char* self) {
     expect(e == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
            "matmul with " + missing + " (child process): an UNSUPPORTED status naming the path"
            " (spawn error " + std::to_string(e) + ", child status " + std::to_string(status) + ")");
-    if (e == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) std::printf("ok   matmul with %s: clear error\n", missing.c_str());
+    if (e == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        std::printf("ok   matmul with %s: clear error\n", missing.c_str());
 }
 
 static void test_matmul(const char* self) {
@@ -1168,7 +1169,8 @@ static void bench() {
         for (int64_t m : {4096, 1})
             for (mamba4j_dtype dt : {MAMBA4J_BF16, MAMBA4J_F32}) {
                 if ((dt == MAMBA4J_F32 || std::string(p.name) == "lm_head") && m != 1) continue;
-                std::string name = "matmul_" + std::string(p.name) + "_m" + std::to_string(m) + (dt == MAMBA4J_F32 ? "_f32x" : "");
+                std::string name = "matmul_" + std::string(p.name) + "_m" + std::to_string(m) +
+                                   (dt == MAMBA4J_F32 ? "_f32x" : "");
                 if (bench_on(name.c_str())) rows.push_back({m, dt, name});
             }
         if (rows.empty()) continue;

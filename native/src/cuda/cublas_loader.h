@@ -27,10 +27,11 @@ namespace mamba4j::cuda::blas {
 struct Context;  // cublasContext (opaque)
 using Handle = Context*;
 using Status = int;  // cublasStatus_t; 0 is CUBLAS_STATUS_SUCCESS
-enum : int { OP_N = 0, OP_T = 1 };                                       // cublasOperation_t
-enum : int { MATH_DISALLOW_REDUCED_PRECISION_REDUCTION = 16 };           // cublasMath_t flag (on CUBLAS_DEFAULT_MATH = 0)
-enum : int { COMPUTE_32F = 68 };                                         // cublasComputeType_t
-enum : int { GEMM_DEFAULT = -1 };                                        // cublasGemmAlgo_t
+enum : int { OP_N = 0, OP_T = 1 };  // cublasOperation_t
+// cublasMath_t: CUBLAS_DEFAULT_MATH (0) with the CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION flag
+enum : int { MATH_DISALLOW_REDUCED_PRECISION_REDUCTION = 16 };
+enum : int { COMPUTE_32F = 68 };   // cublasComputeType_t CUBLAS_COMPUTE_32F
+enum : int { GEMM_DEFAULT = -1 };  // cublasGemmAlgo_t CUBLAS_GEMM_DEFAULT
 
 struct Api {
     Status (*create)(Handle*);                   // cublasCreate_v2
