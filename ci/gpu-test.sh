@@ -41,6 +41,37 @@ if [ -z "$BIN" ]; then
     echo "BUILD FAILED (see build.log)"; tail -30 "$OUT/build.log"; exit 1
   fi
 fi
+# cuBLAS for mamba4j_matmul is loaded at run time (native/src/cuda/cublas_loader.h): when
+# MAMBA4J_CUBLAS is not set, point it at the libcublas of the Python install (PyTorch's CUDA
+# wheels: site-packages/nvidia/cu13/lib for CUDA 13, nvidia/cublas/lib for CUDA 12).
+if [ -z "${MAMBA4J_CUBLAS:-}" ]; then
+  found=$(python3 - <<'EOF' 2>/dev/null
+import glob, os, site, sys
+roots = []
+try:
+    import nvidia
+    roots += list(nvidia.__path__)
+except Exception:
+    pass
+for sp in site.getsitepackages() + [site.getusersitepackages()]:
+    roots.append(os.path.join(sp, "nvidia"))
+for ver in ("13", "12"):
+    for r in roots:
+        hits = sorted(glob.glob(os.path.join(r, "**", "libcublas.so." + ver), recursive=True))
+        if hits:
+            print(hits[0])
+            sys.exit(0)
+EOF
+)
+  if [ -n "$found" ]; then
+    export MAMBA4J_CUBLAS="$found"
+    echo "MAMBA4J_CUBLAS=$found (found in the Python install)"
+  else
+    echo "MAMBA4J_CUBLAS not set and no libcublas.so.13/.12 in the Python install: the default library search decides"
+  fi
+else
+  echo "MAMBA4J_CUBLAS=$MAMBA4J_CUBLAS (from the environment)"
+fi
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv >"$OUT/device.txt" 2>&1 || true
 cat "$OUT/device.txt"
 

@@ -8,9 +8,9 @@
 
 Peers: mamba_ssm's Triton kernels (mamba_chunk_scan_combined, selective_state_update,
 rmsnorm_fn from layernorm_gated) imported module by module (PYTHONPATH holds a copy of the
-mamba_ssm Python package, without its CUDA extensions), PyTorch's depthwise conv1d, and a
-PyTorch loop for the Mamba-1 scan. Timing as in gpu_test_kernels: CUDA events around each
-call after warm-up, median of many.
+mamba_ssm Python package, without its CUDA extensions), PyTorch's depthwise conv1d, a
+PyTorch loop for the Mamba-1 scan, and F.linear for the matmuls (bf16: cuBLAS / cuBLASLt).
+Timing as in gpu_test_kernels: CUDA events around each call after warm-up, median of many.
 """
 import math
 import sys
@@ -87,6 +87,34 @@ def peers():
     tflops = 2 * 8192 ** 3 / (ms * 1e-3) / 1e12
     del m, m2
     print(f"CEIL copy_GBps={copy_gbps:.1f} bf16_matmul_TFLOPs={tflops:.1f}", flush=True)
+
+    # ---- matmul (here, before the mamba_ssm imports: it needs only torch): F.linear (PyTorch's
+    # cuBLAS / cuBLASLt path), bf16, the 8B projections of gpu_test_kernels --bench; the "_f32x"
+    # rows (fp32 activations, bf16 W) are peered by F.linear on x converted to bf16 in the call,
+    # as autocast would run it
+    bf = torch.bfloat16
+    for name, n, k in [("mamba_in_proj", 18560, 4096), ("mamba_out_proj", 4096, 8192), ("mlp_up", 14336, 4096),
+                       ("mlp_down", 4096, 14336), ("attn_qkv", 6144, 4096), ("lm_head", 256000, 4096)]:
+        w = (torch.rand(n, k, device=dev) * 0.04 - 0.02).to(bf)
+        for m in (4096, 1):
+            if name == "lm_head" and m != 1:
+                continue
+            x = torch.rand(m, k, device=dev, dtype=bf) * 2 - 1
+            f = lambda: F.linear(x, w)
+            reps = (20, 200) if m == 1 else (5, 30)
+            print(f"PEER matmul_{name}_m{m} ms={median_ms(f, *reps):.5f} peer=F.linear_bf16", flush=True)
+            if m == 1:
+                x32 = x.float()
+                f = lambda: F.linear(x32.to(bf), w)
+                print(f"PEER matmul_{name}_m1_f32x ms={median_ms(f, *reps):.5f} peer=F.linear_bf16(x.bfloat16())",
+                      flush=True)
+        del w
+    # accuracy of the peer at bf16 against fp64 (compare gpu_test_kernels' matmul thresholds)
+    x = torch.randn(17, 515, device=dev).to(bf)
+    w = (torch.randn(1027, 515, device=dev) / math.sqrt(515)).to(bf)
+    ref = x.double() @ w.double().T
+    print(f"ACC F.linear_bf16 m=17 n=1027 k=515 nmse={nmse(F.linear(x, w), ref):.3g} "
+          f"bf16_output_rounding_nmse={nmse(ref.to(bf), ref):.3g}", flush=True)
 
     from mamba_ssm.ops.triton.ssd_combined import mamba_chunk_scan_combined
     from mamba_ssm.ops.triton.selective_state_update import selective_state_update

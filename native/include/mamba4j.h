@@ -316,7 +316,12 @@ MAMBA4J_API mamba4j_status mamba4j_attention(mamba4j_context* ctx, const mamba4j
 /* y[m,:] (+)= x[m,:] · Wᵀ + bias   with W [n, k] in PyTorch order (out, in).
  * x [m, k] (dtype), y [m, n] (dtype), w (weight_dtype: F32 or BF16), bias [n] fp32 or
  * NULL. accumulate != 0 adds to y (a fused residual add). Accumulation in fp32.
- * m == 1 is the matvec of decode. GPU: cuBLAS. */
+ * m == 1 is the matvec of decode.
+ * CUDA: cuBLAS, loaded at run time from $MAMBA4J_CUBLAS (libcublas.so.N or its folder) when
+ * set, else from the library search path (libcublas.so.13, then .so.12); without it the call
+ * fails with MAMBA4J_ERR_UNSUPPORTED saying what was tried. The product runs in weight_dtype:
+ * x of another dtype is converted first (fp32 / f16 x with BF16 W: rounded to bf16).
+ * algo REFERENCE (CPU and CUDA): plain fp64 sums, x never rounded, no cuBLAS; slow. */
 typedef struct mamba4j_matmul_args {
     int64_t m, n, k;
     mamba4j_dtype dtype, weight_dtype;

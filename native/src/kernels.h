@@ -31,5 +31,6 @@ void ssd(mamba4j_context* ctx, const mamba4j_ssd_args& a);
 void attention(mamba4j_context* ctx, const mamba4j_attention_args& a);
 void rope(mamba4j_context* ctx, const mamba4j_rope_args& a);
 void sample(mamba4j_context* ctx, const mamba4j_sample_args& a);
+void matmul(mamba4j_context* ctx, const mamba4j_matmul_args& a);  // cuBLAS, loaded at run time
 }  // namespace mamba4j::cuda
 #endif

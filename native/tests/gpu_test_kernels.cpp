@@ -22,9 +22,15 @@
 #include <cinttypes>
 #include <functional>
 
+#include <spawn.h>
+#include <sys/wait.h>
+
 #include "common.h"
+#include "cuda/cublas_loader.h"
 #include "harness.h"
 #include "kernels.h"
+
+extern char** environ;
 
 using namespace harness;
 using mamba4j::bf16_to_f32;
@@ -1001,6 +1007,213 @@ static void test_sample() {
                                                 std::to_string(want0) + ", row 1 " + std::to_string(got[1]));
 }
 
+// ============================================================== matmul (cuBLAS)
+
+struct MatmulCase {
+    int64_t m, n, k;
+    mamba4j_dtype dt, wdt;          // x / y dtype, W dtype
+    bool accumulate, bias;
+    int64_t x_pad = 0, y_pad = 0;   // x_stride = k + x_pad, y_stride = n + y_pad
+    bool nan = false;               // a NaN in x row m/2: that row of y must be all NaN
+    mamba4j_algo algo = MAMBA4J_ALGO_AUTO;
+};
+
+// NMSE thresholds. Inputs are exact in their dtypes; the reference sums them in fp64.
+// The GEMM runs in W's dtype (src/cuda/matmul.cu): with BF16 W and x in another dtype, x is
+// rounded to bf16 once, an error of the order of one bf16 rounding of the result (2.8e-6
+// NMSE for normal data, see tol), plus the rounding of an f16 y: tol(bf16, matrix path),
+// about twice that. Otherwise only the result's rounding counts (bf16 2.8e-6, f16 64× less:
+// tol(dt, false)); fp32 y with fp32 W is fp32 accumulation (~1e-13 for these k; TF32, which
+// CUBLAS_COMPUTE_32F with the default math mode never uses, would give ~1e-7 and fail).
+// Every case has ≥ 1000 outputs (m = 1: n > 1000) or the NMSE would be too noisy for these
+// margins (one bf16 rounding of one value can reach 2⁻¹⁶ = 1.5e-5). algo REFERENCE never
+// rounds x: only the result's rounding.
+static double matmul_tol(const MatmulCase& c) {
+    const mamba4j_dtype dt = c.dt, wdt = c.wdt;
+    if (wdt == MAMBA4J_BF16 && dt != MAMBA4J_BF16 && c.algo != MAMBA4J_ALGO_REFERENCE) return tol(MAMBA4J_BF16, true);
+    return tol(dt, false);
+}
+
+static std::string matmul_shape(const MatmulCase& c) {
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "%s x/y, %s W, m=%" PRId64 " n=%" PRId64 " k=%" PRId64 " x_stride=%" PRId64
+                  " y_stride=%" PRId64 "%s%s%s%s", dname(c.dt), dname(c.wdt), c.m, c.n, c.k, c.k + c.x_pad, c.n + c.y_pad,
+                  c.accumulate ? " accumulate" : "", c.bias ? " bias" : "", c.nan ? " NaN in x" : "",
+                  c.algo == MAMBA4J_ALGO_REFERENCE ? " algo=REFERENCE" : "");
+    return buf;
+}
+
+static void test_matmul_case(const MatmulCase& c) {
+    const int64_t xs = c.k + c.x_pad, ys = c.n + c.y_pad;
+    std::vector<float> xv = normal(size_t(c.m * xs));
+    if (c.nan) xv[size_t((c.m / 2) * xs + c.k / 3)] = NAN;
+    Tensor x = Tensor::input(xv, c.dt);
+    Tensor w = Tensor::input(normal(size_t(c.n * c.k), 1.f / std::sqrt(float(c.k))), c.wdt);  // y ~ N(0, 1)
+    Tensor bias = Tensor::input(normal(size_t(c.n)), MAMBA4J_F32);
+    // y starts random everywhere: accumulate adds to it, otherwise an element left unwritten
+    // keeps a wrong value; the pad columns (y_stride > n) must keep theirs.
+    Tensor y = Tensor::input(normal(size_t(c.m * ys)), c.dt);
+    std::vector<float> want = y.h;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t i = 0; i < c.m; i++)
+        for (int64_t j = 0; j < c.n; j++) {
+            double s = 0;
+            const float* xr = x.h.data() + i * xs;
+            const float* wr = w.h.data() + j * c.k;
+            for (int64_t kk = 0; kk < c.k; kk++) s += double(xr[kk]) * wr[kk];
+            if (c.bias) s += bias.h[size_t(j)];
+            if (c.accumulate) s += y.h[size_t(i * ys + j)];
+            want[size_t(i * ys + j)] = float(s);
+        }
+    mamba4j_matmul_args a{};
+    a.m = c.m; a.n = c.n; a.k = c.k; a.dtype = c.dt; a.weight_dtype = c.wdt;
+    a.x = x.d(); a.x_stride = xs; a.w = w.d(); a.bias = c.bias ? static_cast<const float*>(bias.d()) : nullptr;
+    a.y = y.d(); a.y_stride = ys; a.accumulate = c.accumulate; a.algo = c.algo;
+    const std::string shape = matmul_shape(c);
+    mamba4j_status st = mamba4j_matmul(g_gpu, &a);
+    expect_ok(st, "matmul " + shape);
+    if (st != MAMBA4J_OK) return;
+    ok_or_die(mamba4j_synchronize(g_gpu), "synchronize");
+    if (!c.nan) {
+        check_close("matmul y", shape, y, want, matmul_tol(c));
+        return;
+    }
+    // NaN: the same NaN pattern as the reference (the whole row), the rest within tolerance
+    bool guards = false;
+    std::vector<float> got = y.get(&guards);
+    size_t pattern_mismatch = 0, nans = 0;
+    for (size_t i = 0; i < got.size(); i++) {
+        nans += std::isnan(want[i]);
+        if (std::isnan(got[i]) != std::isnan(want[i])) pattern_mismatch++;
+        if (std::isnan(got[i]) && std::isnan(want[i])) got[i] = want[i] = 0;
+    }
+    const double e = nmse(got.data(), want.data(), got.size());
+    const double threshold = matmul_tol(c);
+    char buf[600];
+    std::snprintf(buf, sizeof buf, "matmul y [%s]: %zu NaN in the reference (one row), %zu elements NaN in one "
+                  "but not the other, NMSE of the rest %.3g (threshold %.3g)%s", shape.c_str(), nans, pattern_mismatch,
+                  e, threshold, guards ? "" : " — GUARD BYTES OVERWRITTEN");
+    const bool ok = pattern_mismatch == 0 && nans == size_t(c.n) && e <= threshold && guards;
+    expect(ok, buf);
+    if (ok) std::printf("ok   %s\n", buf);
+}
+
+// Child-process half of test_matmul_no_cublas (the cuBLAS load is once per process), also
+// run by hand (`gpu_test_kernels matmul_no_cublas_child`, no device needed): with
+// MAMBA4J_CUBLAS naming a missing file, the loader and (with a device) mamba4j_matmul on a
+// CUDA context must fail with UNSUPPORTED and a message naming the file and the variable;
+// creating the context must not need cuBLAS. Exit status 0 when all of that holds.
+static int matmul_no_cublas_child() {
+    const char* path = std::getenv("MAMBA4J_CUBLAS");  // unset: the default search must fail too (run by hand)
+    auto named = [&](const std::string& msg) {
+        return (path == nullptr || msg.find(path) != std::string::npos) && msg.find("MAMBA4J_CUBLAS") != std::string::npos;
+    };
+    mamba4j_status st = mamba4j::guarded("cuBLAS loader", [] { mamba4j::cuda::blas::api(); });
+    std::string msg = mamba4j_last_error();
+    std::printf("loader: status %d, message: %s\n", int(st), msg.c_str());
+    bool ok = st == MAMBA4J_ERR_UNSUPPORTED && named(msg);
+    int32_t devices = 0;
+    if (mamba4j_cuda_device_count(&devices) == MAMBA4J_OK && devices > 0) {
+        mamba4j_context* ctx = nullptr;
+        st = mamba4j_context_create(MAMBA4J_BACKEND_CUDA, 0, &ctx);
+        std::printf("context_create without cuBLAS: status %d %s\n", int(st), st ? mamba4j_last_error() : "");
+        ok = ok && st == MAMBA4J_OK;
+        if (st == MAMBA4J_OK) {
+            void* buf = nullptr;
+            ok_or_die(mamba4j_malloc(ctx, 3 * 64 * 4, &buf), "malloc");
+            float* p = static_cast<float*>(buf);
+            mamba4j_matmul_args a{};
+            a.m = 2; a.n = 8; a.k = 8; a.dtype = MAMBA4J_F32; a.weight_dtype = MAMBA4J_F32;
+            a.x = p; a.x_stride = 8; a.w = p + 64; a.y = p + 128; a.y_stride = 8;
+            st = mamba4j_matmul(ctx, &a);
+            msg = mamba4j_last_error();
+            std::printf("mamba4j_matmul: status %d, message: %s\n", int(st), msg.c_str());
+            ok = ok && st == MAMBA4J_ERR_UNSUPPORTED && named(msg) && msg.rfind("mamba4j_matmul: ", 0) == 0;
+            a.algo = MAMBA4J_ALGO_REFERENCE;  // needs no cuBLAS
+            st = mamba4j_matmul(ctx, &a);
+            if (st == MAMBA4J_OK) st = mamba4j_synchronize(ctx);
+            std::printf("mamba4j_matmul algo REFERENCE: status %d %s\n", int(st), st ? mamba4j_last_error() : "");
+            ok = ok && st == MAMBA4J_OK;
+            mamba4j_free(ctx, buf);
+            mamba4j_context_destroy(ctx);
+        }
+    }
+    std::printf("%s\n", ok ? "cuBLAS missing: clear error" : "FAIL cuBLAS missing: wrong status or message");
+    return ok ? 0 : 1;
+}
+
+static void test_matmul_no_cublas(const char* self) {
+    const std::string missing = "MAMBA4J_CUBLAS=/nonexistent/mamba4j-test/libcublas.so.13";
+    std::vector<std::string> env_s;
+    for (char** e = environ; *e; e++)
+        if (std::strncmp(*e, "MAMBA4J_CUBLAS=", 15) != 0) env_s.push_back(*e);
+    env_s.push_back(missing);
+    std::vector<char*> env;
+    for (auto& s : env_s) env.push_back(s.data());
+    env.push_back(nullptr);
+    std::string arg0 = self, arg1 = "matmul_no_cublas_child";
+    char* argv[] = {arg0.data(), arg1.data(), nullptr};
+    std::fflush(stdout);
+    pid_t pid = 0;
+    int status = -1;
+    const int e = posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv, env.data());
+    if (e == 0) waitpid(pid, &status, 0);
+    expect(e == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+           "matmul with " + missing + " (child process): an UNSUPPORTED status naming the path"
+           " (spawn error " + std::to_string(e) + ", child status " + std::to_string(status) + ")");
+    if (e == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        std::printf("ok   matmul with %s: clear error\n", missing.c_str());
+}
+
+static void test_matmul(const char* self) {
+    const auto f32 = MAMBA4J_F32, bf = MAMBA4J_BF16, f16 = MAMBA4J_F16;
+    {
+        mamba4j_status st = mamba4j::guarded("cuBLAS loader", [] { mamba4j::cuda::blas::api(); });
+        expect_ok(st, "loading cuBLAS (set MAMBA4J_CUBLAS, see src/cuda/cublas_loader.h)");
+        if (st != MAMBA4J_OK) return;
+        const auto& api = mamba4j::cuda::blas::api();
+        std::printf("info cuBLAS %d.%d.%d from %s\n", api.version[0], api.version[1], api.version[2], api.path.c_str());
+    }
+    // Every (x/y dtype, W dtype) pair × shapes with m in {1, 3, 17, 512}, n and k no multiple
+    // of 8 × accumulate × bias, with strides padded on some (odd pads: unaligned rows).
+    const int64_t shapes[][3] = {{1, 1027, 515}, {1, 1031, 4103}, {3, 333, 77}, {17, 101, 257}, {512, 203, 131}};
+    const mamba4j_dtype pairs[][2] = {{f32, f32}, {f32, bf}, {bf, bf}, {bf, f32}, {f16, bf}, {f16, f32}};
+    int si = 0;
+    for (const auto& s : shapes) {
+        for (const auto& p : pairs)
+            for (int v = 0; v < 4; v++) {
+                MatmulCase c{s[0], s[1], s[2], p[0], p[1], bool(v & 1), bool(v & 2)};
+                c.x_pad = (v + si) % 2 ? 3 : 0;
+                c.y_pad = (v + si) % 3 == 1 ? 5 : 0;
+                test_matmul_case(c);
+            }
+        si++;
+    }
+    std::vector<MatmulCase> more = {
+        {512, 1024, 1024, bf, bf, true, true},       // aligned: the tensor-core kernels
+        {512, 1024, 1024, f32, bf, true, false},     // the runtime's form: fp32 residual stream, bf16 W
+        {512, 1024, 1024, f32, f32, false, true},
+        {3, 4096, 14336, bf, bf, false, false},      // decode-sized down projection, long k
+        {3, 4096, 14336, f32, bf, true, false, 8, 4},
+        {1, 32000, 4096, bf, bf, false, false},      // LM-head-like matvec
+        {1, 32000, 4096, f32, bf, false, false},
+        {1000, 33000, 600, f16, f32, true, true, 1, 3},  // fp32 tile beyond the 64 MiB scratch: 3 passes
+        {17, 101, 257, bf, bf, false, false, 0, 0, true},  // NaN in x
+        {17, 101, 257, f32, bf, true, true, 2, 1, true},
+        {1, 1027, 515, bf, bf, false, false, 0, 0, true},
+        {3, 333, 77, f16, f32, false, true, 0, 0, true},
+    };
+    // algo REFERENCE (fp64 sums, no cuBLAS): every dtype pair, padded strides, NaN
+    const auto Rf = MAMBA4J_ALGO_REFERENCE;
+    for (const auto& p : pairs) {
+        more.push_back({17, 101, 257, p[0], p[1], true, true, 3, 5, false, Rf});
+        more.push_back({1, 1027, 515, p[0], p[1], false, false, 0, 0, false, Rf});
+    }
+    more.push_back({17, 101, 257, f32, bf, false, true, 0, 0, true, Rf});
+    for (auto& c : more) test_matmul_case(c);
+    test_matmul_no_cublas(self);
+}
+
 // ============================================================== benchmarks
 
 static double median_ms(const std::function<void()>& f, int warmup, int reps) {
@@ -1193,9 +1406,43 @@ static void bench() {
             bench_line(name, ms, double(B) * V * 2, 0);
         }
     }
+    // matmul (cuBLAS): the 8B layer's projections (D 4096; Mamba-2 in_proj to 2E+2GN+H = 18560,
+    // out_proj from E 8192; SwiGLU 14336 up (one of gate / up) and down; attention qkv
+    // (32+2·8)·128; LM head vocab 256000), bf16 x / y / W at m 4096 (prefill) and m 1 (decode);
+    // "_f32x": fp32 activations with bf16 W (x rounded to bf16 in scratch first), at m 1.
+    struct Proj { const char* name; int64_t n, k; };
+    const Proj projs[] = {{"mamba_in_proj", 18560, 4096}, {"mamba_out_proj", 4096, 8192}, {"mlp_up", 14336, 4096},
+                          {"mlp_down", 4096, 14336}, {"attn_qkv", 6144, 4096}, {"lm_head", 256000, 4096}};
+    for (const Proj& p : projs) {
+        struct Row { int64_t m; mamba4j_dtype dt; std::string name; };
+        std::vector<Row> rows;
+        for (int64_t m : {4096, 1})
+            for (mamba4j_dtype dt : {MAMBA4J_BF16, MAMBA4J_F32}) {
+                if ((dt == MAMBA4J_F32 || std::string(p.name) == "lm_head") && m != 1) continue;
+                std::string name = "matmul_" + std::string(p.name) + "_m" + std::to_string(m) +
+                                   (dt == MAMBA4J_F32 ? "_f32x" : "");
+                if (bench_on(name.c_str())) rows.push_back({m, dt, name});
+            }
+        if (rows.empty()) continue;
+        Tensor w = Tensor::tiled(size_t(p.n * p.k), MAMBA4J_BF16, -0.02f, 0.02f);
+        for (const Row& r : rows) {
+            Tensor x = Tensor::tiled(size_t(r.m * p.k), r.dt, -1.f, 1.f);
+            Tensor y = Tensor::output(size_t(r.m * p.n), r.dt);
+            mamba4j_matmul_args a{};
+            a.m = r.m; a.n = p.n; a.k = p.k; a.dtype = r.dt; a.weight_dtype = MAMBA4J_BF16;
+            a.x = x.d(); a.x_stride = p.k; a.w = w.d(); a.y = y.d(); a.y_stride = p.n;
+            auto call = [&] {
+                if (mamba4j_matmul(g_gpu, &a) != MAMBA4J_OK) { std::printf("FATAL matmul: %s\n", mamba4j_last_error()); std::exit(1); }
+            };
+            const double ms = r.m == 1 ? median_ms(call, 20, 200) : median_ms(call, 5, 30);
+            const double es = double(esize(r.dt));
+            bench_line(r.name.c_str(), ms, double(p.n) * p.k * 2 + double(r.m) * (p.k + p.n) * es, 2.0 * r.m * p.n * p.k);
+        }
+    }
 }
 
 int main(int argc, char** argv) {
+    if (argc > 1 && std::string(argv[1]) == "matmul_no_cublas_child") return matmul_no_cublas_child();  // no device needed
     int32_t n = 0;
     if (mamba4j_cuda_device_count(&n) != MAMBA4J_OK || n == 0) {
         std::printf("SKIP: no CUDA device visible (%s) — the GPU kernel tests did not run\n",
@@ -1224,6 +1471,7 @@ int main(int argc, char** argv) {
         if (want("attention")) test_attention();
         if (want("rope")) test_rope();
         if (want("sample")) test_sample();
+        if (want("matmul")) test_matmul(argv[0]);
     }
     std::printf("elapsed %.1f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     mamba4j_context_destroy(g_gpu);

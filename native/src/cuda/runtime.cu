@@ -1,4 +1,5 @@
 // CUDA backend runtime: devices, contexts, memory, copies, events.
+#include "cublas_loader.h"
 #include "cuda_backend.h"
 #include "cuda_util.cuh"
 
@@ -41,7 +42,7 @@ void context_init(mamba4j_context* ctx) {
     cudaStream_t s;
     check(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "cudaStreamCreate");
     ctx->stream = s;
-    ctx->blas = nullptr;  // cuBLAS arrives with the GEMM kernels
+    ctx->blas = nullptr;  // the cuBLAS handle: created by the first matmul (cublas_loader.cu)
 }
 
 void* context_scratch(mamba4j_context* ctx, size_t bytes) {
@@ -67,6 +68,7 @@ void* context_scratch(mamba4j_context* ctx, size_t bytes) {
 
 void context_release(mamba4j_context* ctx) {
     cudaSetDevice(ctx->device);
+    blas::release(ctx);  // before its stream goes
     if (ctx->scratch) {
         cudaFreeAsync(ctx->scratch, stream_of(ctx));
         cudaStreamSynchronize(stream_of(ctx));

@@ -37,8 +37,8 @@ class CudaKernelsTest {
      * UNSUPPORTED error of the route; set true when the CUDA implementation lands (the test
      * then fails, saying so, until this is done) and the results are compared.
      */
-    static final boolean ROPE_ON_CUDA = false;
-    static final boolean MATMUL_ON_CUDA = false;
+    static final boolean ROPE_ON_CUDA = true;
+    static final boolean MATMUL_ON_CUDA = true;
 
     private static Context gpu, cpu;
 
