@@ -24,6 +24,8 @@
 //    matrix, the incoming state are rounded to it as mamba_ssm does), accumulation fp32.
 #include <mma.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <type_traits>
 
 #include <cub/block/block_scan.cuh>
@@ -155,35 +157,33 @@ static void launch_recurrent(mamba4j_context* ctx, const mamba4j_ssd_args& a) {
 
 constexpr int kCumThreads = 256;
 
-// grid (nchunks, H, B); Δ and the in-chunk inclusive cumsum of Δ·A, zeros past L.
+constexpr int kTile = 64;  // tokens per tile (K of the state GEMM, rows/cols of the score tile)
+
+// grid (nchunks, H, B), Q <= kCumThreads: Δ, the in-chunk inclusive cumsum of Δ·A and the
+// key weights of the chunk scan w_t = exp(cum_e − cum_t)·Δ_t (e: the last token of t's
+// 64-token tile, so w_t <= Δ_t); zeros past L.
 template <class T>
 __global__ void __launch_bounds__(kCumThreads) ssd_cumsum_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
-                                                                 float* dtv, float* cum) {
+                                                                 float* dtv, float* cum, float* wv) {
     using Scan = cub::BlockScan<float, kCumThreads>;
     __shared__ typename Scan::TempStorage tmp;
-    __shared__ float carry;
+    __shared__ float cs[kCumThreads];
     const int64_t c = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
     const float A = -expf(a.A_log[h]);
     const T* dt = static_cast<const T*>(a.dt);
-    float* dv = dtv + (b * a.heads + h) * Lpad;
-    float* cm = cum + (b * a.heads + h) * Lpad;
-    if (threadIdx.x == 0) carry = 0.f;
+    const int64_t o = (b * a.heads + h) * Lpad;
+    const int i = threadIdx.x;
+    const int64_t t = c * Q + i;
+    float d = 0.f;
+    if (i < Q && t < a.seqlen) d = ssd_dt(a, to_f32(dt[b * a.dt_stride_b + t * a.dt_stride_t + h]), h);
+    float incl;
+    Scan(tmp).InclusiveSum(d * A, incl);
+    cs[i] = incl;
     __syncthreads();
-    for (int base = 0; base < Q; base += kCumThreads) {
-        const int i = base + threadIdx.x;
-        const int64_t t = c * Q + i;
-        float d = 0.f;
-        if (i < Q && t < a.seqlen) d = ssd_dt(a, to_f32(dt[b * a.dt_stride_b + t * a.dt_stride_t + h]), h);
-        float la = d * A, incl, total;
-        Scan(tmp).InclusiveSum(la, incl, total);
-        incl += carry;
-        if (i < Q) {
-            dv[t] = d;
-            cm[t] = incl;
-        }
-        __syncthreads();
-        if (threadIdx.x == 0) carry += total;
-        __syncthreads();
+    if (i < Q) {
+        dtv[o + t] = d;
+        cum[o + t] = incl;
+        wv[o + t] = __expf(fminf(cs[i | (kTile - 1)] - incl, 0.f)) * d;
     }
 }
 
@@ -217,8 +217,6 @@ __device__ __forceinline__ void load_tile(T* dst, int ld, const T* src, int64_t 
 struct NoScale {
     __device__ float operator()(int) const { return 1.f; }
 };
-
-constexpr int kTile = 64;  // tokens per tile (K of the state GEMM, rows/cols of the score tile)
 
 // grid (nchunks, H, B), 256 threads. states[b,c,h] = Xᵀ diag(w) B over the chunk.
 template <class T, int FPW>
@@ -555,118 +553,103 @@ __global__ void __launch_bounds__(128) ssd_chunk_state_mma_kernel(const mamba4j_
     }
 }
 
-// ---- chunk scan on raw mma.sync (m16n8k16), FlashAttention-2 style: each warp owns 16
-// output rows; C stays in registers as the A operand, C·Bᵀ lands in registers, is decayed
-// and masked there and becomes the A operand of P·X without a trip through shared memory;
-// B and X tiles are double-buffered with cp.async. P = 64 (the incoming state uses the
-// second B buffer before the loop), N in {64, 128}; 16-byte aligned rows (else the wmma kernel).
-template <int P, int N, class T>
-constexpr size_t chunk_scan_mma_smem() {
-    return sizeof(T) * (size_t(kTile) * (N + 8) * 2 + size_t(2) * kTile * (P + 8)) + 4 * 4 * kTile;
+// ---- chunk scan on raw mma.sync (m16n8k16), the heads of a group in one block. Block =
+// (chunk c, 64-row tile rt, group g, a run of up to HS heads of g), 4 warps × 16 rows.
+// C·Bᵀ depends only on the group: phase 1 computes the score tiles of rows rt against key
+// tiles 0..rt once and keeps them in shared memory as fp32, each thread's accumulator
+// fragments in its own slots (so no barrier between writing and reading them); C stays in
+// registers as the A operand. Phase 2 walks the heads, streaming each head's incoming state
+// (N/64 units) and X tiles (rt + 1 units), all 64×64 tiles of T, through a ring of kRing
+// shared-memory units with cp.async, plus the head's cum / w / Δ rows:
+//   O  = exp(cum_i) · C·S_inᵀ
+//   O += Σ_{key tiles j < rt} (CB_ij · exp(cum_i − cum_e) · w_j) X_j   (e: end of j's tile;
+//        both factors <= 1, their product is exp(cum_i − cum_j)·Δ_j; one exp per row)
+//   O += Σ_{j <= i in tile rt} (CB_ij · exp(cum_i − cum_j) · Δ_j) X_j
+//   y  = (O + D·x) · silu(z)
+// The decayed scores are rounded to T as the A operand of P·X (as mamba_ssm does).
+// P = 64, N in {64, 128}; 16-byte aligned rows (else the wmma kernel).
+constexpr int kRing = 4;             // shared-memory units in flight (64 × (64 + 8) T each)
+constexpr int kUnitLd = kTile + 8;   // row stride of a unit: 144 bytes, conflict-free ldmatrix
+
+static size_t chunk_scan_mma_smem(int Q, size_t esize) {
+    return size_t(Q / kTile) * 4 * 8 * 32 * 16          // score tiles, float4 per thread and n-tile
+           + size_t(kRing) * kTile * kUnitLd * esize    // ring
+           + size_t(4) * (2 * Q + kTile) * 4;           // cum / w / Δ of 4 heads
 }
 
-// grid (nchunks * Q/64, H, B), 128 threads (4 warps × 16 rows).
+// grid (nchunks · Q/64 · G · ceil((H/G)/HS), B), 128 threads.
 template <class T, int P, int N>
-__global__ void __launch_bounds__(128, 4) ssd_chunk_scan_mma_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
-                                                                 const float* __restrict__ dtv,
-                                                                 const float* __restrict__ cum,
-                                                                 const T* __restrict__ incoming, int64_t nchunks) {
-    static_assert(P == 64 && N % 16 == 0, "the second B buffer holds the incoming state");
-    constexpr int LDN = N + 8, LDP = P + 8;
+__global__ void __launch_bounds__(128, 2) ssd_chunk_scan_mma_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
+                                                                    const float* __restrict__ dtv,
+                                                                    const float* __restrict__ cum,
+                                                                    const float* __restrict__ wv,
+                                                                    const T* __restrict__ incoming, int64_t nchunks,
+                                                                    int HS, bool y_pairs) {
+    static_assert(P == 64 && (N == 64 || N == 128), "units of 64 columns");
+    constexpr int NU = N / 64;  // units per row of C, B, S_in
+    static_assert(2 * NU <= kRing, "C and one B tile fit the ring");
     extern __shared__ __align__(128) unsigned char smem_raw[];
-    static_assert(kTile * (N + 8) <= 2 * kTile * (P + 8), "C tile fits in the X buffers");
-    T* Bs = reinterpret_cast<T*>(smem_raw);  // [2][64][LDN]; buffer 1 first holds S_in [P][LDN]
-    T* Ss = Bs + kTile * LDN;
-    T* Xs = Bs + 2 * kTile * LDN;            // [2][64][LDP]; first holds the C tile [64][LDN]
-    T* Cs = Xs;
-    float* cj = reinterpret_cast<float*>(Xs + 2 * kTile * LDP);  // [2][64]
-    float* dj = cj + 2 * kTile;                                  // [2][64]
-
-    // grid (H, nchunks * Q/64, B): the heads of a group run side by side (B, C tiles from
-    // L2), and the row tiles with the most key tiles start first.
     const int tiles_per_chunk = Q / kTile;
-    const int64_t c = blockIdx.y / tiles_per_chunk;
-    const int rt = tiles_per_chunk - 1 - int(blockIdx.y % tiles_per_chunk);
-    const int64_t h = blockIdx.x, b = blockIdx.z;
-    const int64_t g = h / (a.heads / a.groups);
-    const int64_t t0 = c * Q;
-    const int64_t i0 = t0 + int64_t(rt) * kTile;
+    float4* CBs = reinterpret_cast<float4*>(smem_raw);                 // [tile][warp][8][32]
+    T* ring = reinterpret_cast<T*>(CBs + tiles_per_chunk * 4 * 8 * 32);  // [kRing][64][kUnitLd]
+    float* scal = reinterpret_cast<float*>(ring + kRing * kTile * kUnitLd);  // [4][cum Q | w Q | Δ 64]
+    const int slot_floats = 2 * Q + kTile;
+
+    // heavy row tiles first; the row tiles of one (chunk, group, heads) side by side (X, S_in from L2)
+    const int hpg = int(a.heads / a.groups), nsplit = (hpg + HS - 1) / HS;
+    int64_t idx = blockIdx.x;
+    const int rt = tiles_per_chunk - 1 - int(idx % tiles_per_chunk);
+    idx /= tiles_per_chunk;
+    const int hs = int(idx % nsplit);
+    idx /= nsplit;
+    const int64_t g = idx % a.groups, c = idx / a.groups, b = blockIdx.y;
+    const int64_t t0 = c * Q, i0 = t0 + int64_t(rt) * kTile;
     if (i0 >= a.seqlen) return;
+    const int64_t h0 = g * hpg + int64_t(hs) * HS;
+    const int nh = min(HS, hpg - hs * HS);
     const int valid_i = int(min(int64_t(kTile), a.seqlen - i0));
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int gq = lane >> 2, tig = lane & 3;
-    const float* dv = dtv + (b * a.heads + h) * Lpad;
-    const float* cm = cum + (b * a.heads + h) * Lpad;
-    const T* Cg = static_cast<const T*>(a.C) + b * a.C_stride_b + g * N;
-    const T* Bg = static_cast<const T*>(a.B) + b * a.B_stride_b + g * N;
-    const T* xg = static_cast<const T*>(a.x) + b * a.x_stride_b + h * P;
-
-    auto load_rows = [&](T* dst, int ld, const T* src, int64_t stride, int rows, int cols, int valid) {
-        const int cv = cols / 8;
-        for (int idx = threadIdx.x; idx < rows * cv; idx += blockDim.x) {
-            const int r = idx / cv, c8 = (idx % cv) * 8;
-            const bool ok = r < valid;
-            cp_async16(dst + r * ld + c8, ok ? src + r * stride + c8 : src, ok);
-        }
-    };
-    auto prefetch = [&](int jt, int buf) {
-        const int64_t j0 = t0 + int64_t(jt) * kTile;
-        const int valid_j = int(min(int64_t(kTile), a.seqlen - j0));
-        load_rows(Bs + buf * kTile * LDN, LDN, Bg + j0 * a.B_stride_t, a.B_stride_t, kTile, N, valid_j);
-        load_rows(Xs + buf * kTile * LDP, LDP, xg + j0 * a.x_stride_t, a.x_stride_t, kTile, P, valid_j);
-        for (int j = threadIdx.x; j < kTile; j += blockDim.x) {
-            cj[buf * kTile + j] = j < valid_j ? cm[j0 + j] : 0.f;
-            dj[buf * kTile + j] = j < valid_j ? dv[j0 + j] : 0.f;
-        }
-        cp_async_commit();
-    };
-
-    load_rows(Cs, LDN, Cg + i0 * a.C_stride_t, a.C_stride_t, kTile, N, valid_i);
-    load_rows(Ss, LDN, incoming + ((b * nchunks + c) * a.heads + h) * int64_t(P) * N, N, P, N, P);
-    cp_async_commit();
     const int r0 = warp * 16 + gq, r1 = r0 + 8;
-    const float ci0 = r0 < valid_i ? cm[i0 + r0] : 0.f;
-    const float ci1 = r1 < valid_i ? cm[i0 + r1] : 0.f;
+
+    auto unit = [&](int u) { return ring + u * kTile * kUnitLd; };
+    // 64 rows × 64 columns of T from src (row stride `stride`), rows >= valid as zeros
+    auto load_unit = [&](int u, const T* src, int64_t stride, int valid) {
+        T* dst = unit(u);
+        for (int e = threadIdx.x; e < kTile * 8; e += blockDim.x) {
+            const int r = e >> 3, c8 = (e & 7) * 8;
+            const bool ok = r < valid;
+            cp_async16(dst + r * kUnitLd + c8, ok ? src + r * stride + c8 : src, ok);
+        }
+    };
+
+    // ---- phase 1: C → registers, score tiles C·B_jᵀ → shared memory
+    const T* Cg = static_cast<const T*>(a.C) + b * a.C_stride_b + i0 * a.C_stride_t + g * N;
+    const T* Bg = static_cast<const T*>(a.B) + b * a.B_stride_b + t0 * a.B_stride_t + g * N;
+    auto load_B = [&](int jt) {  // key tile jt into units ((jt + 1) & 1)·NU ...
+        const int valid_j = int(min(int64_t(kTile), a.seqlen - t0 - int64_t(jt) * kTile));
+#pragma unroll
+        for (int k = 0; k < NU; k++)
+            load_unit(((jt + 1) & 1) * NU + k, Bg + int64_t(jt) * kTile * a.B_stride_t + k * 64, a.B_stride_t, valid_j);
+    };
+#pragma unroll
+    for (int k = 0; k < NU; k++) load_unit(k, Cg + k * 64, a.C_stride_t, valid_i);
+    load_B(0);
+    cp_async_commit();
     cp_async_wait_all();
     __syncthreads();
-
     unsigned ca[N / 16][4];
 #pragma unroll
     for (int kk = 0; kk < N / 16; kk++)
-        ldsm_x4(ca[kk], Cs + (warp * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LDN + kk * 16 + (lane >> 4) * 8);
-
-    // incoming-state term: O = exp(cum_i) · C · S_inᵀ
-    float o[P / 8][4];
-#pragma unroll
-    for (int nt = 0; nt < P / 8; nt++) o[nt][0] = o[nt][1] = o[nt][2] = o[nt][3] = 0.f;
-#pragma unroll
-    for (int kk = 0; kk < N / 16; kk++)
-#pragma unroll
-        for (int np = 0; np < P / 16; np++) {
-            unsigned bf[4];
-            ldsm_x4(bf, Ss + (np * 16 + (lane & 7) + (lane >> 4) * 8) * LDN + kk * 16 + ((lane >> 3) & 1) * 8);
-            mma16816<T>(o[2 * np], ca[kk], bf[0], bf[1]);
-            mma16816<T>(o[2 * np + 1], ca[kk], bf[2], bf[3]);
-        }
-    {
-        const float e0 = __expf(fminf(ci0, 0.f)), e1 = __expf(fminf(ci1, 0.f));
-#pragma unroll
-        for (int nt = 0; nt < P / 8; nt++) {
-            o[nt][0] *= e0; o[nt][1] *= e0; o[nt][2] *= e1; o[nt][3] *= e1;
-        }
-    }
-    __syncthreads();  // C and S_in are read by all warps before the prefetches overwrite them
-    prefetch(0, 0);
-    cp_async_wait_all();
-    __syncthreads();
-
+        ldsm_x4(ca[kk], unit(kk / 4) + (warp * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * kUnitLd + (kk % 4) * 16 +
+                            (lane >> 4) * 8);
+    __syncthreads();  // C units free
     for (int jt = 0; jt <= rt; jt++) {
-        const int buf = jt & 1;
-        if (jt < rt) prefetch(jt + 1, buf ^ 1);
-        const T* Bb = Bs + buf * kTile * LDN;
-        const T* Xb = Xs + buf * kTile * LDP;
-        const float* cjb = cj + buf * kTile;
-        const float* djb = dj + buf * kTile;
+        if (jt < rt) {
+            load_B(jt + 1);
+            cp_async_commit();
+        }
+        const int ub = ((jt + 1) & 1) * NU;
         float s[kTile / 8][4];
 #pragma unroll
         for (int nt = 0; nt < kTile / 8; nt++) s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
@@ -675,61 +658,153 @@ __global__ void __launch_bounds__(128, 4) ssd_chunk_scan_mma_kernel(const mamba4
 #pragma unroll
             for (int jp = 0; jp < kTile / 16; jp++) {
                 unsigned bf[4];
-                ldsm_x4(bf, Bb + (jp * 16 + (lane & 7) + (lane >> 4) * 8) * LDN + kk * 16 + ((lane >> 3) & 1) * 8);
+                ldsm_x4(bf, unit(ub + kk / 4) + (jp * 16 + (lane & 7) + (lane >> 4) * 8) * kUnitLd + (kk % 4) * 16 +
+                                ((lane >> 3) & 1) * 8);
                 mma16816<T>(s[2 * jp], ca[kk], bf[0], bf[1]);
                 mma16816<T>(s[2 * jp + 1], ca[kk], bf[2], bf[3]);
             }
-        const bool diag = jt == rt;
+        float4* cb = CBs + (jt * 4 + warp) * 8 * 32 + lane;
 #pragma unroll
-        for (int nt = 0; nt < kTile / 8; nt++)
+        for (int nt = 0; nt < kTile / 8; nt++) cb[nt * 32] = make_float4(s[nt][0], s[nt][1], s[nt][2], s[nt][3]);
+        cp_async_wait_all();
+        __syncthreads();
+    }
+
+    // ---- phase 2: the heads; stage s = (head s / spH, part s % spH): S_in units, then X tiles 0..rt
+    const int spH = NU + rt + 1, total = nh * spH;
+    const int64_t HPN = int64_t(P) * N;
+    auto load_stage = [&](int st) {
+        if (st < total) {
+            const int hi = st / spH, k = st % spH;
+            const int64_t h = h0 + hi;
+            if (k < NU) {
+                load_unit(st % kRing, incoming + ((b * nchunks + c) * a.heads + h) * HPN + k * 64, N, P);
+                if (k == 0) {  // the head's cum [0, (rt+1)·64), w [0, rt·64), Δ of tile rt
+                    float* sl = scal + (hi & 3) * slot_floats;
+                    const int64_t o = (b * a.heads + h) * Lpad + t0;
+                    const int ncum = (rt + 1) * 16, nw = rt * 16;
+                    const int e = threadIdx.x;
+                    if (e < ncum) cp_async16(sl + e * 4, cum + o + e * 4, true);
+                    else if (e < ncum + nw) cp_async16(sl + Q + (e - ncum) * 4, wv + o + (e - ncum) * 4, true);
+                    else if (e < ncum + nw + 16)
+                        cp_async16(sl + 2 * Q + (e - ncum - nw) * 4, dtv + o + rt * kTile + (e - ncum - nw) * 4, true);
+                }
+            } else {
+                const int64_t j0 = t0 + int64_t(k - NU) * kTile;
+                const T* xs = static_cast<const T*>(a.x) + b * a.x_stride_b + j0 * a.x_stride_t + h * P;
+                load_unit(st % kRing, xs, a.x_stride_t, int(min(int64_t(kTile), a.seqlen - j0)));
+            }
+        }
+        cp_async_commit();  // empty groups keep the wait count uniform
+    };
 #pragma unroll
-            for (int e = 0; e < 4; e++) {
-                const int row = e < 2 ? r0 : r1;
-                const int col = nt * 8 + 2 * tig + (e & 1);
-                const float ci = e < 2 ? ci0 : ci1;
-                float v = s[nt][e] * __expf(fminf(ci - cjb[col], 0.f)) * djb[col];
-                if (diag && col > row) v = 0.f;
-                s[nt][e] = v;
+    for (int st = 0; st < kRing - 1; st++) load_stage(st);
+
+    const T* zg = static_cast<const T*>(a.z);
+    float o[P / 8][4];
+    for (int st = 0; st < total; st++) {
+        cp_async_wait<kRing - 2>();
+        __syncthreads();  // stage st landed for all; stage st-1 done, its unit free
+        load_stage(st + kRing - 1);
+        const int hi = st / spH, k = st % spH;
+        const T* U = unit(st % kRing);
+        const float* scum = scal + (hi & 3) * slot_floats;
+        const float ci0 = scum[rt * kTile + r0], ci1 = scum[rt * kTile + r1];
+        if (k < NU) {  // O (+)= C[:, 64k..] · S_in[:, 64k..]ᵀ
+            if (k == 0) {
+#pragma unroll
+                for (int nt = 0; nt < P / 8; nt++) o[nt][0] = o[nt][1] = o[nt][2] = o[nt][3] = 0.f;
             }
 #pragma unroll
+            for (int ku = 0; ku < NU; ku++) {
+                if (ku != k) continue;
+#pragma unroll
+                for (int kq = 0; kq < 4; kq++)
+#pragma unroll
+                    for (int np = 0; np < P / 16; np++) {
+                        unsigned bf[4];
+                        ldsm_x4(bf, U + (np * 16 + (lane & 7) + (lane >> 4) * 8) * kUnitLd + kq * 16 + ((lane >> 3) & 1) * 8);
+                        mma16816<T>(o[2 * np], ca[ku * 4 + kq], bf[0], bf[1]);
+                        mma16816<T>(o[2 * np + 1], ca[ku * 4 + kq], bf[2], bf[3]);
+                    }
+            }
+            if (k == NU - 1) {
+                const float e0 = __expf(fminf(ci0, 0.f)), e1 = __expf(fminf(ci1, 0.f));
+#pragma unroll
+                for (int nt = 0; nt < P / 8; nt++) {
+                    o[nt][0] *= e0; o[nt][1] *= e0; o[nt][2] *= e1; o[nt][3] *= e1;
+                }
+            }
+            continue;
+        }
+        const int jt = k - NU;
+        const float4* cb = CBs + (jt * 4 + warp) * 8 * 32 + lane;
+        const bool diag = jt == rt;
+        float a0 = 1.f, a1 = 1.f;
+        if (!diag) {
+            const float ce = scum[jt * kTile + kTile - 1];
+            a0 = __expf(fminf(ci0 - ce, 0.f));
+            a1 = __expf(fminf(ci1 - ce, 0.f));
+        }
+        const float* sw = scum + Q + jt * kTile;
+        const float* scj = scum + rt * kTile;
+        const float* sdt = scum + 2 * Q;
+#pragma unroll
         for (int kk = 0; kk < kTile / 16; kk++) {
-            const unsigned pa[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
-                                    pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]),
-                                    pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+            if (diag && kk > warp) break;  // keys after every row of this warp
+            const float4 s0 = cb[(2 * kk) * 32], s1 = cb[(2 * kk + 1) * 32];
+            const int j = kk * 16 + 2 * tig;  // columns j, j+1 (s0) and j+8, j+9 (s1)
+            float v[8] = {s0.x, s0.y, s0.z, s0.w, s1.x, s1.y, s1.z, s1.w};
+            if (!diag) {
+                const float2 w0 = *reinterpret_cast<const float2*>(sw + j), w8 = *reinterpret_cast<const float2*>(sw + j + 8);
+                v[0] *= a0 * w0.x; v[1] *= a0 * w0.y; v[2] *= a1 * w0.x; v[3] *= a1 * w0.y;
+                v[4] *= a0 * w8.x; v[5] *= a0 * w8.y; v[6] *= a1 * w8.x; v[7] *= a1 * w8.y;
+            } else {
+#pragma unroll
+                for (int e = 0; e < 8; e++) {
+                    const int col = j + (e >> 2) * 8 + (e & 1);
+                    const int row = (e & 2) ? r1 : r0;
+                    const float ci = (e & 2) ? ci1 : ci0;
+                    v[e] = col > row ? 0.f : v[e] * __expf(fminf(ci - scj[col], 0.f)) * sdt[col];
+                }
+            }
+            const unsigned pa[4] = {pack2<T>(v[0], v[1]), pack2<T>(v[2], v[3]), pack2<T>(v[4], v[5]), pack2<T>(v[6], v[7])};
 #pragma unroll
             for (int np = 0; np < P / 16; np++) {
                 unsigned bf[4];
-                ldsm_x4_trans(bf, Xb + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LDP + np * 16 + (lane >> 4) * 8);
+                ldsm_x4_trans(bf, U + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * kUnitLd + np * 16 + (lane >> 4) * 8);
                 mma16816<T>(o[2 * np], pa, bf[0], bf[1]);
                 mma16816<T>(o[2 * np + 1], pa, bf[2], bf[3]);
             }
         }
-        cp_async_wait_all();
-        __syncthreads();
-    }
-    // Epilogue: D skip and z gate; the last X buffer holds this tile's own tokens.
-    const T* Xd = Xs + (rt & 1) * kTile * LDP;
-    const float Dh = a.D ? a.D[h] : 0.f;
-    const T* zg = static_cast<const T*>(a.z);
-    T* yg = static_cast<T*>(a.y) + b * a.y_stride_b + h * P;
+        if (!diag) continue;
+        // epilogue of the head: D skip and z gate; U holds this tile's own tokens
+        const int64_t h = h0 + hi;
+        const float Dh = a.D ? a.D[h] : 0.f;
+        T* yg = static_cast<T*>(a.y) + b * a.y_stride_b + h * P;
 #pragma unroll
-    for (int half = 0; half < 2; half++) {
-        const int row = half ? r1 : r0;
-        if (row >= valid_i) continue;
-        const int64_t t = i0 + row;
+        for (int half = 0; half < 2; half++) {
+            const int row = half ? r1 : r0;
+            if (row >= valid_i) continue;
+            const int64_t t = i0 + row;
 #pragma unroll
-        for (int nt = 0; nt < P / 8; nt++) {
-            const int p = nt * 8 + 2 * tig;
-            float v0 = o[nt][2 * half] + Dh * to_f32(Xd[row * LDP + p]);
-            float v1 = o[nt][2 * half + 1] + Dh * to_f32(Xd[row * LDP + p + 1]);
-            if (zg) {
-                const T* zr = zg + b * a.z_stride_b + t * a.z_stride_t + h * P + p;
-                v0 *= silu_f(to_f32(zr[0]));
-                v1 *= silu_f(to_f32(zr[1]));
+            for (int nt = 0; nt < P / 8; nt++) {
+                const int p = nt * 8 + 2 * tig;
+                float v0 = o[nt][2 * half] + Dh * to_f32(U[row * kUnitLd + p]);
+                float v1 = o[nt][2 * half + 1] + Dh * to_f32(U[row * kUnitLd + p + 1]);
+                if (zg) {
+                    const T* zr = zg + b * a.z_stride_b + t * a.z_stride_t + h * P + p;
+                    v0 *= silu_f(to_f32(zr[0]));
+                    v1 *= silu_f(to_f32(zr[1]));
+                }
+                T* yr = yg + t * a.y_stride_t + p;
+                if (y_pairs) {
+                    *reinterpret_cast<unsigned*>(yr) = pack2<T>(v0, v1);
+                } else {
+                    yr[0] = from_f32<T>(v0);
+                    yr[1] = from_f32<T>(v1);
+                }
             }
-            T* yr = yg + t * a.y_stride_t + p;
-            yr[0] = from_f32<T>(v0);
-            yr[1] = from_f32<T>(v1);
         }
     }
 }
@@ -760,18 +835,19 @@ static void launch_chunked(mamba4j_context* ctx, const mamba4j_ssd_args& a) {
     const size_t st_bytes = size_t(B * nchunks * H) * P * N * 4;
     const size_t in_bytes = size_t(B * nchunks * H) * P * N * sizeof(T);
     auto align256 = [](size_t v) { return (v + 255) / 256 * 256; };
-    Scratch ws(ctx, 2 * align256(f_bytes) + align256(st_bytes) + align256(in_bytes));
+    Scratch ws(ctx, 3 * align256(f_bytes) + align256(st_bytes) + align256(in_bytes));
     float* dtv = ws.as<float>();
     float* cum = ws.as<float>(align256(f_bytes));
-    float* states = ws.as<float>(2 * align256(f_bytes));
-    T* incoming = ws.as<T>(2 * align256(f_bytes) + align256(st_bytes));
+    float* wv = ws.as<float>(2 * align256(f_bytes));
+    float* states = ws.as<float>(3 * align256(f_bytes));
+    T* incoming = ws.as<T>(3 * align256(f_bytes) + align256(st_bytes));
 
     auto al16 = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
     const bool vec = al16(a.x) && al16(a.B) && al16(a.C) && a.x_stride_t % 8 == 0 && a.x_stride_b % 8 == 0 &&
                      a.B_stride_t % 8 == 0 && a.B_stride_b % 8 == 0 && a.C_stride_t % 8 == 0 &&
                      a.C_stride_b % 8 == 0 && P % 8 == 0 && N % 8 == 0;
 
-    ssd_cumsum_kernel<T><<<dim3(unsigned(nchunks), unsigned(H), unsigned(B)), kCumThreads, 0, s>>>(a, Q, Lpad, dtv, cum);
+    ssd_cumsum_kernel<T><<<dim3(unsigned(nchunks), unsigned(H), unsigned(B)), kCumThreads, 0, s>>>(a, Q, Lpad, dtv, cum, wv);
     check_launch("ssd_cumsum_kernel");
 
     const bool mma_path = vec && P == 64 && (N == 128 || N == 64);
@@ -800,14 +876,26 @@ static void launch_chunked(mamba4j_context* ctx, const mamba4j_ssd_args& a) {
     check_launch("ssd_state_pass_kernel");
 
     if (mma_path) {
-        auto run_mma = [&](auto kernel, size_t smem) {
+        // heads per block: all of the group's while that leaves >= 3 waves of 2 blocks per SM
+        int sms = 0;
+        check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ctx->device), "cudaDeviceGetAttribute");
+        const int hpg = int(H / a.groups);
+        const int64_t tiles = nchunks * (Q / kTile) * a.groups;
+        int HS = hpg;
+        while (HS > 4 && tiles * ((hpg + HS - 1) / HS) < 6 * int64_t(sms)) HS = (HS + 1) / 2;
+        if (const char* e = std::getenv("MAMBA4J_SSD_HS")) HS = std::max(1, std::atoi(e));  // TUNING ONLY
+        const int64_t blocks = tiles * ((hpg + HS - 1) / HS);
+        if (blocks > 2147483647) fail(MAMBA4J_ERR_UNSUPPORTED, "ssd: grid too large for one CUDA launch");
+        const bool y_pairs = reinterpret_cast<uintptr_t>(a.y) % 4 == 0 && a.y_stride_t % 2 == 0 && a.y_stride_b % 2 == 0;
+        const size_t smem = chunk_scan_mma_smem(Q, sizeof(T));
+        auto run_mma = [&](auto kernel) {
             check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "cudaFuncSetAttribute");
-            kernel<<<dim3(unsigned(H), unsigned(nchunks * (Q / kTile)), unsigned(B)), 128, smem, s>>>(a, Q, Lpad, dtv, cum,
-                                                                                                     incoming, nchunks);
+            kernel<<<dim3(unsigned(blocks), unsigned(B)), 128, smem, s>>>(a, Q, Lpad, dtv, cum, wv, incoming, nchunks, HS,
+                                                                           y_pairs);
             check_launch("ssd_chunk_scan_mma_kernel");
         };
-        if (N == 128) run_mma(ssd_chunk_scan_mma_kernel<T, 64, 128>, chunk_scan_mma_smem<64, 128, T>());
-        else run_mma(ssd_chunk_scan_mma_kernel<T, 64, 64>, chunk_scan_mma_smem<64, 64, T>());
+        if (N == 128) run_mma(ssd_chunk_scan_mma_kernel<T, 64, 128>);
+        else run_mma(ssd_chunk_scan_mma_kernel<T, 64, 64>);
         return;
     }
     const size_t sm_scan = chunk_scan_smem(P, N, sizeof(T));
