@@ -12,8 +12,9 @@ $B/gpu_test_kernels ssd >$OUT/test.log 2>&1; echo "tests rc=$?" >>$OUT/test.log
 PYTHONPATH=$PWD/../py PYTHONUNBUFFERED=1 python3 ci/gpu_bench.py peers ssd >$OUT/peers.log 2>&1
 $B/gpu_test_kernels --bench ssd_chunked >>$OUT/bench.log 2>&1
 if [ "${2:-}" = ncu ] && command -v ncu >/dev/null; then
-  timeout 150 ncu --set basic -k regex:ssd --launch-skip 8 --launch-count 4 $B/gpu_test_kernels --bench ssd_chunked_L16384 >$OUT/ncu.log 2>&1
+  timeout 150 ncu --section SpeedOfLight --section Occupancy --section WarpStateStats --section SchedulerStats \
+    --section MemoryWorkloadAnalysis -k regex:ssd --launch-skip 6 --launch-count 3 $B/gpu_test_kernels --bench ssd_chunked_L16384 >$OUT/ncu.log 2>&1
 fi
 python3 ci/gpu_bench.py table $OUT/bench.log $OUT/peers.log >$OUT/table.md 2>&1
 grep -E "FAIL|passed|rc=" $OUT/test.log | tail -15; cat $OUT/device.txt $OUT/bench.log $OUT/table.md; grep -E "PEER|ACC|CEIL" $OUT/peers.log
-[ -f $OUT/ncu.log ] && grep -E "ssd_|Duration|Memory Throughput|Compute \(SM\)|Registers|Achieved Occ|Theoretical Occ" $OUT/ncu.log | head -60
+[ -f $OUT/ncu.log ] && grep -E "ssd_|Duration|Throughput|Achieved Occ|Stall|stall|Issued Warp|No Eligible|Warp Cycles" $OUT/ncu.log | head -80

@@ -159,12 +159,14 @@ constexpr int kCumThreads = 256;
 
 constexpr int kTile = 64;  // tokens per tile (K of the state GEMM, rows/cols of the score tile)
 
-// grid (nchunks, H, B), Q <= kCumThreads: Δ, the in-chunk inclusive cumsum of Δ·A and the
+// grid (nchunks, H, B), Q <= kCumThreads: Δ, the in-chunk inclusive cumsum of Δ·A, the
 // key weights of the chunk scan w_t = exp(cum_e − cum_t)·Δ_t (e: the last token of t's
-// 64-token tile, so w_t <= Δ_t); zeros past L.
+// 64-token tile, so w_t <= Δ_t) and the chunk-state weights wc_t = exp(cum_last − cum_t)·Δ_t;
+// zeros past L.
 template <class T>
 __global__ void __launch_bounds__(kCumThreads) ssd_cumsum_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
-                                                                 float* dtv, float* cum, float* wv) {
+                                                                 float* dtv, float* cum, float* wv,
+                                                                 float* wcv) {
     using Scan = cub::BlockScan<float, kCumThreads>;
     __shared__ typename Scan::TempStorage tmp;
     __shared__ float cs[kCumThreads];
@@ -184,6 +186,7 @@ __global__ void __launch_bounds__(kCumThreads) ssd_cumsum_kernel(const mamba4j_s
         dtv[o + t] = d;
         cum[o + t] = incl;
         wv[o + t] = __expf(fminf(cs[i | (kTile - 1)] - incl, 0.f)) * d;
+        wcv[o + t] = __expf(fminf(cs[Q - 1] - incl, 0.f)) * d;
     }
 }
 
@@ -454,105 +457,6 @@ __global__ void __launch_bounds__(256) ssd_chunk_scan_kernel(const mamba4j_ssd_a
     }
 }
 
-// ---- chunk state on mma.sync: states[p, n] = Σ_t x[t, p] · w_t · B[t, n] with
-// w_t = exp(cum_last − cum_t)·Δ_t. Each warp owns 16 rows p (A = Xᵀ by ldmatrix.trans, scaled
-// by w_t in registers before rounding to the dtype), all N columns (B by ldmatrix.trans);
-// 64-token tiles of X and B double-buffered with cp.async. P = 64, N in {64, 128}.
-template <int P, int N, class T>
-constexpr size_t chunk_state_mma_smem() {
-    return sizeof(T) * (size_t(2) * kTile * (N + 8) + size_t(2) * kTile * (P + 8)) + 4 * 2 * kTile;
-}
-
-template <class T, int P, int N>
-__global__ void __launch_bounds__(128) ssd_chunk_state_mma_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
-                                                                  const float* __restrict__ dtv,
-                                                                  const float* __restrict__ cum,
-                                                                  float* __restrict__ states, int64_t nchunks) {
-    static_assert(P == 64, "4 warps × 16 rows");
-    constexpr int LDN = N + 8, LDP = P + 8;
-    extern __shared__ __align__(128) unsigned char smem_raw[];
-    T* Bs = reinterpret_cast<T*>(smem_raw);  // [2][64][LDN]
-    T* Xs = Bs + 2 * kTile * LDN;            // [2][64][LDP]
-    float* ws = reinterpret_cast<float*>(Xs + 2 * kTile * LDP);  // [2][64]
-    const int64_t c = blockIdx.y, h = blockIdx.x, b = blockIdx.z;  // grid (H, nchunks, B)
-    const int64_t g = h / (a.heads / a.groups);
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    const int gq = lane >> 2, tig = lane & 3;
-    const float* dv = dtv + (b * a.heads + h) * Lpad + c * Q;
-    const float* cm = cum + (b * a.heads + h) * Lpad + c * Q;
-    const float cum_last = cm[Q - 1];
-    const int64_t t0 = c * Q;
-    const int valid_chunk = int(min(int64_t(Q), a.seqlen - t0));
-    const int ntiles = (valid_chunk + kTile - 1) / kTile;
-    const T* xg = static_cast<const T*>(a.x) + b * a.x_stride_b + t0 * a.x_stride_t + h * P;
-    const T* Bg = static_cast<const T*>(a.B) + b * a.B_stride_b + t0 * a.B_stride_t + g * N;
-
-    auto load_rows = [&](T* dst, int ld, const T* src, int64_t stride, int rows, int cols, int valid) {
-        const int cv = cols / 8;
-        for (int idx = threadIdx.x; idx < rows * cv; idx += blockDim.x) {
-            const int r = idx / cv, c8 = (idx % cv) * 8;
-            const bool ok = r < valid;
-            cp_async16(dst + r * ld + c8, ok ? src + r * stride + c8 : src, ok);
-        }
-    };
-    auto prefetch = [&](int kt, int buf) {
-        const int k0 = kt * kTile;
-        const int valid = min(kTile, valid_chunk - k0);
-        load_rows(Xs + buf * kTile * LDP, LDP, xg + k0 * a.x_stride_t, a.x_stride_t, kTile, P, valid);
-        load_rows(Bs + buf * kTile * LDN, LDN, Bg + k0 * a.B_stride_t, a.B_stride_t, kTile, N, valid);
-        for (int i = threadIdx.x; i < kTile; i += blockDim.x)
-            ws[buf * kTile + i] = i < valid ? __expf(fminf(cum_last - cm[k0 + i], 0.f)) * dv[k0 + i] : 0.f;
-        cp_async_commit();
-    };
-
-    float acc[N / 8][4];
-#pragma unroll
-    for (int nt = 0; nt < N / 8; nt++) acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.f;
-    prefetch(0, 0);
-    cp_async_wait_all();
-    __syncthreads();
-    for (int kt = 0; kt < ntiles; kt++) {
-        const int buf = kt & 1;
-        if (kt + 1 < ntiles) prefetch(kt + 1, buf ^ 1);
-        const T* Xb = Xs + buf * kTile * LDP;
-        const T* Bb = Bs + buf * kTile * LDN;
-        const float* wb = ws + buf * kTile;
-#pragma unroll
-        for (int kk = 0; kk < kTile / 16; kk++) {
-            unsigned xa[4];
-            ldsm_x4_trans(xa, Xb + (kk * 16 + (lane & 7) + (lane >> 4) * 8) * LDP + warp * 16 + ((lane >> 3) & 1) * 8);
-            // scale column t of Xᵀ by w_t: registers 0,1 hold t = 2tig, 2tig+1; 2,3 hold t + 8
-            const float w0 = wb[kk * 16 + 2 * tig], w1 = wb[kk * 16 + 2 * tig + 1];
-            const float w8 = wb[kk * 16 + 8 + 2 * tig], w9 = wb[kk * 16 + 9 + 2 * tig];
-#pragma unroll
-            for (int r = 0; r < 4; r++) {
-                const float lo = r < 2 ? w0 : w8, hi = r < 2 ? w1 : w9;
-                float2 f;
-                if constexpr (std::is_same_v<T, __nv_bfloat16>) f = __bfloat1622float2(*reinterpret_cast<__nv_bfloat162*>(&xa[r]));
-                else f = __half22float2(*reinterpret_cast<__half2*>(&xa[r]));
-                xa[r] = pack2<T>(f.x * lo, f.y * hi);
-            }
-#pragma unroll
-            for (int np = 0; np < N / 16; np++) {
-                unsigned bf[4];
-                ldsm_x4_trans(bf, Bb + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LDN + np * 16 + (lane >> 4) * 8);
-                mma16816<T>(acc[2 * np], xa, bf[0], bf[1]);
-                mma16816<T>(acc[2 * np + 1], xa, bf[2], bf[3]);
-            }
-        }
-        cp_async_wait_all();
-        __syncthreads();
-    }
-    float* out = states + ((b * nchunks + c) * a.heads + h) * int64_t(P) * N;
-    const int p0 = warp * 16 + gq;
-#pragma unroll
-    for (int nt = 0; nt < N / 8; nt++) {
-        const int n = nt * 8 + 2 * tig;
-        *reinterpret_cast<float2*>(out + p0 * N + n) = make_float2(acc[nt][0], acc[nt][1]);
-        *reinterpret_cast<float2*>(out + (p0 + 8) * N + n) = make_float2(acc[nt][2], acc[nt][3]);
-    }
-}
-
 // ---- chunk scan on raw mma.sync (m16n8k16), the heads of a group in one block. Block =
 // (chunk c, 64-row tile rt, group g, a run of up to HS heads of g), 4 warps × 16 rows.
 // C·Bᵀ depends only on the group: phase 1 computes the score tiles of rows rt against key
@@ -809,6 +713,141 @@ __global__ void __launch_bounds__(128, 2) ssd_chunk_scan_mma_kernel(const mamba4
     }
 }
 
+// ---- chunk states and state passing in one pass, on mma.sync. Block = (b, h), 4·N/64 warps:
+// warp (pb, nu) owns state rows p in [16 pb, 16 pb + 16) and columns n in [64 nu, 64 nu + 64)
+// in fp32 registers and walks the chunks in order; each 64-token tile of x and B (and the
+// chunk weights wc_t = exp(cum_last − cum_t)·Δ_t) streams through a ring of kStateRing stages
+// with cp.async. At the start of chunk c the registers hold S_in[c]: written (as T) for the
+// chunk scan, then S ← exp(cum_last_c)·S + Xᵀ·diag(wc)·B over the chunk's tiles (Xᵀ·diag(wc)
+// rounded to T as the A operand). The state after the last chunk goes to ssm_state (fp32).
+// No fp32 chunk states in memory; the recurrence over chunks is the loop itself.
+constexpr int kStateRing = 6;
+constexpr int kStageScalars = 80;  // wc of the tile's 64 tokens, then cum[t0 + Q − 4, t0 + Q)
+
+template <int N, class T>
+constexpr size_t chunk_state_fused_smem() {
+    return size_t(kStateRing) * ((1 + N / 64) * kTile * kUnitLd * sizeof(T) + kStageScalars * 4);
+}
+
+// grid (H, B), 128·N/64 threads.
+template <class T, int P, int N>
+__global__ void __launch_bounds__(256) ssd_chunk_state_fused_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
+                                                                      const float* __restrict__ cum,
+                                                                      const float* __restrict__ wc, T* __restrict__ incoming,
+                                                                      int64_t nchunks) {
+    static_assert(P == 64 && (N == 64 || N == 128), "4 warps × 16 rows, units of 64 columns");
+    constexpr int NU = N / 64;
+    constexpr size_t kStageBytes = (1 + NU) * kTile * kUnitLd * sizeof(T) + kStageScalars * 4;
+    extern __shared__ __align__(128) unsigned char smem_raw[];
+    const int64_t h = blockIdx.x, b = blockIdx.y;
+    const int64_t g = h / (a.heads / a.groups);
+    const int64_t slot = a.state_slots ? a.state_slots[b] : b;
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int gq = lane >> 2, tig = lane & 3;
+    const int pb = warp & 3, nu = warp >> 2;
+    const int tpc = Q / kTile;
+    const int total = int(nchunks) * tpc;
+    const int64_t HPN = int64_t(P) * N;
+    auto stage_x = [&](int u) { return reinterpret_cast<T*>(smem_raw + u * kStageBytes); };
+    auto stage_s = [&](int u) {
+        return reinterpret_cast<float*>(smem_raw + u * kStageBytes + (1 + NU) * kTile * kUnitLd * sizeof(T));
+    };
+    const T* xg = static_cast<const T*>(a.x) + b * a.x_stride_b + h * P;
+    const T* Bg = static_cast<const T*>(a.B) + b * a.B_stride_b + g * N;
+    const float* cm = cum + (b * a.heads + h) * Lpad;
+    const float* wcg = wc + (b * a.heads + h) * Lpad;
+
+    auto load_stage = [&](int st) {
+        if (st < total) {
+            const int u = st % kStateRing;
+            const int64_t t = int64_t(st) * kTile;  // chunks are whole tiles, so tile st starts at token st·64
+            const int valid = int(max(int64_t(0), min(int64_t(kTile), a.seqlen - t)));
+            T* X = stage_x(u);
+            for (int e = threadIdx.x; e < (1 + NU) * kTile * 8; e += blockDim.x) {
+                const int un = e / (kTile * 8), r = (e >> 3) % kTile, c8 = (e & 7) * 8;
+                const bool ok = r < valid;
+                const T* src = un == 0 ? xg + (t + r) * a.x_stride_t + c8 : Bg + (t + r) * a.B_stride_t + (un - 1) * 64 + c8;
+                cp_async16(X + (un * kTile + r) * kUnitLd + c8, ok ? src : xg, ok);
+            }
+            float* S = stage_s(u);
+            const int e = threadIdx.x;
+            if (e < 16) cp_async16(S + e * 4, wcg + t + e * 4, true);
+            else if (e == 16) cp_async16(S + 64, cm + (st / tpc) * int64_t(Q) + Q - 4, true);
+        }
+        cp_async_commit();
+    };
+
+    float acc[8][4];
+    const int p0 = pb * 16 + gq;
+    float* Sg = a.ssm_state ? a.ssm_state + (slot * a.heads + h) * HPN : nullptr;
+#pragma unroll
+    for (int nt = 0; nt < 8; nt++) {
+        const int n = nu * 64 + nt * 8 + 2 * tig;
+        float2 v0 = make_float2(0.f, 0.f), v1 = v0;
+        if (Sg) {
+            v0 = *reinterpret_cast<const float2*>(Sg + p0 * N + n);
+            v1 = *reinterpret_cast<const float2*>(Sg + (p0 + 8) * N + n);
+        }
+        acc[nt][0] = v0.x; acc[nt][1] = v0.y; acc[nt][2] = v1.x; acc[nt][3] = v1.y;
+    }
+#pragma unroll
+    for (int st = 0; st < kStateRing - 1; st++) load_stage(st);
+
+    for (int st = 0; st < total; st++) {
+        cp_async_wait<kStateRing - 2>();
+        __syncthreads();
+        load_stage(st + kStateRing - 1);
+        const int u = st % kStateRing;
+        const T* X = stage_x(u);
+        const T* Bu = X + (1 + nu) * kTile * kUnitLd;
+        const float* S = stage_s(u);
+        if (st % tpc == 0) {  // chunk start: S_in[c] out, then decay by the chunk's total
+            const int64_t c = st / tpc;
+            T* in = incoming + ((b * nchunks + c) * a.heads + h) * HPN;
+            const float decay = __expf(fminf(S[64 + 3], 0.f));
+#pragma unroll
+            for (int nt = 0; nt < 8; nt++) {
+                const int n = nu * 64 + nt * 8 + 2 * tig;
+                *reinterpret_cast<unsigned*>(in + p0 * N + n) = pack2<T>(acc[nt][0], acc[nt][1]);
+                *reinterpret_cast<unsigned*>(in + (p0 + 8) * N + n) = pack2<T>(acc[nt][2], acc[nt][3]);
+#pragma unroll
+                for (int e = 0; e < 4; e++) acc[nt][e] *= decay;
+            }
+        }
+#pragma unroll
+        for (int kk = 0; kk < kTile / 16; kk++) {
+            unsigned xa[4];
+            ldsm_x4_trans(xa, X + (kk * 16 + (lane & 7) + (lane >> 4) * 8) * kUnitLd + pb * 16 + ((lane >> 3) & 1) * 8);
+            // scale column t of Xᵀ by wc_t: registers 0,1 hold t = 2tig, 2tig+1; 2,3 hold t + 8
+            const float2 w0 = *reinterpret_cast<const float2*>(S + kk * 16 + 2 * tig);
+            const float2 w8 = *reinterpret_cast<const float2*>(S + kk * 16 + 8 + 2 * tig);
+#pragma unroll
+            for (int r = 0; r < 4; r++) {
+                const float2 w = r < 2 ? w0 : w8;
+                float2 f;
+                if constexpr (std::is_same_v<T, __nv_bfloat16>) f = __bfloat1622float2(*reinterpret_cast<__nv_bfloat162*>(&xa[r]));
+                else f = __half22float2(*reinterpret_cast<__half2*>(&xa[r]));
+                xa[r] = pack2<T>(f.x * w.x, f.y * w.y);
+            }
+#pragma unroll
+            for (int np = 0; np < 4; np++) {
+                unsigned bf[4];
+                ldsm_x4_trans(bf, Bu + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * kUnitLd + np * 16 + (lane >> 4) * 8);
+                mma16816<T>(acc[2 * np], xa, bf[0], bf[1]);
+                mma16816<T>(acc[2 * np + 1], xa, bf[2], bf[3]);
+            }
+        }
+    }
+    if (Sg) {
+#pragma unroll
+        for (int nt = 0; nt < 8; nt++) {
+            const int n = nu * 64 + nt * 8 + 2 * tig;
+            *reinterpret_cast<float2*>(Sg + p0 * N + n) = make_float2(acc[nt][0], acc[nt][1]);
+            *reinterpret_cast<float2*>(Sg + (p0 + 8) * N + n) = make_float2(acc[nt][2], acc[nt][3]);
+        }
+    }
+}
+
 static size_t chunk_scan_smem(int P, int N, size_t esize) {
     return esize * (size_t(kTile) * (N + 8) * 2 + size_t(P) * (N + 8) + size_t(kTile) * (P + 8) + size_t(kTile) * (kTile + 8)) +
            4 * (size_t(kTile) * (kTile + 4) + size_t(kTile) * (P + 4) + 3 * kTile);
@@ -835,45 +874,47 @@ static void launch_chunked(mamba4j_context* ctx, const mamba4j_ssd_args& a) {
     const size_t st_bytes = size_t(B * nchunks * H) * P * N * 4;
     const size_t in_bytes = size_t(B * nchunks * H) * P * N * sizeof(T);
     auto align256 = [](size_t v) { return (v + 255) / 256 * 256; };
-    Scratch ws(ctx, 3 * align256(f_bytes) + align256(st_bytes) + align256(in_bytes));
-    float* dtv = ws.as<float>();
-    float* cum = ws.as<float>(align256(f_bytes));
-    float* wv = ws.as<float>(2 * align256(f_bytes));
-    float* states = ws.as<float>(3 * align256(f_bytes));
-    T* incoming = ws.as<T>(3 * align256(f_bytes) + align256(st_bytes));
-
     auto al16 = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
     const bool vec = al16(a.x) && al16(a.B) && al16(a.C) && a.x_stride_t % 8 == 0 && a.x_stride_b % 8 == 0 &&
                      a.B_stride_t % 8 == 0 && a.B_stride_b % 8 == 0 && a.C_stride_t % 8 == 0 &&
                      a.C_stride_b % 8 == 0 && P % 8 == 0 && N % 8 == 0;
 
-    ssd_cumsum_kernel<T><<<dim3(unsigned(nchunks), unsigned(H), unsigned(B)), kCumThreads, 0, s>>>(a, Q, Lpad, dtv, cum, wv);
+    const bool mma_path = vec && P == 64 && (N == 128 || N == 64);
+    const size_t st_used = mma_path ? 0 : align256(st_bytes);  // fp32 chunk states: only off the mma path
+    Scratch ws(ctx, 4 * align256(f_bytes) + st_used + align256(in_bytes));
+    float* dtv = ws.as<float>();
+    float* cum = ws.as<float>(align256(f_bytes));
+    float* wv = ws.as<float>(2 * align256(f_bytes));
+    float* wcv = ws.as<float>(3 * align256(f_bytes));
+    T* incoming = ws.as<T>(4 * align256(f_bytes));
+    float* states = ws.as<float>(4 * align256(f_bytes) + align256(in_bytes));
+
+    ssd_cumsum_kernel<T><<<dim3(unsigned(nchunks), unsigned(H), unsigned(B)), kCumThreads, 0, s>>>(a, Q, Lpad, dtv, cum, wv, wcv);
     check_launch("ssd_cumsum_kernel");
 
-    const bool mma_path = vec && P == 64 && (N == 128 || N == 64);
     if (mma_path) {
-        auto run_state_mma = [&](auto kernel, size_t smem) {
+        auto run_state = [&](auto kernel, size_t smem, int threads) {
             check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "cudaFuncSetAttribute");
-            kernel<<<dim3(unsigned(H), unsigned(nchunks), unsigned(B)), 128, smem, s>>>(a, Q, Lpad, dtv, cum, states, nchunks);
-            check_launch("ssd_chunk_state_mma_kernel");
+            kernel<<<dim3(unsigned(H), unsigned(B)), threads, smem, s>>>(a, Q, Lpad, cum, wcv, incoming, nchunks);
+            check_launch("ssd_chunk_state_fused_kernel");
         };
-        if (N == 128) run_state_mma(ssd_chunk_state_mma_kernel<T, 64, 128>, chunk_state_mma_smem<64, 128, T>());
-        else run_state_mma(ssd_chunk_state_mma_kernel<T, 64, 64>, chunk_state_mma_smem<64, 64, T>());
+        if (N == 128) run_state(ssd_chunk_state_fused_kernel<T, 64, 128>, chunk_state_fused_smem<128, T>(), 256);
+        else run_state(ssd_chunk_state_fused_kernel<T, 64, 64>, chunk_state_fused_smem<64, T>(), 128);
+    } else {
+        const size_t sm_state = chunk_state_smem(P, N, sizeof(T));
+        const int nf = (P / 16) * (N / 16);
+        auto run_state = [&](auto kernel) {
+            check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(sm_state)), "cudaFuncSetAttribute");
+            kernel<<<dim3(unsigned(nchunks), unsigned(H), unsigned(B)), 256, sm_state, s>>>(a, Q, Lpad, dtv, cum, states,
+                                                                                            nchunks, vec);
+            check_launch("ssd_chunk_state_kernel");
+        };
+        if (nf <= 32) run_state(ssd_chunk_state_kernel<T, 4>);
+        else run_state(ssd_chunk_state_kernel<T, 16>);
+        ssd_state_pass_kernel<T><<<dim3(unsigned((int64_t(P) * N + 255) / 256), unsigned(H), unsigned(B)), 256, 0, s>>>(
+            a, Q, Lpad, cum, states, incoming, nchunks);
+        check_launch("ssd_state_pass_kernel");
     }
-    const size_t sm_state = chunk_state_smem(P, N, sizeof(T));
-    const int nf = (P / 16) * (N / 16);
-    auto run_state = [&](auto kernel) {
-        check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(sm_state)), "cudaFuncSetAttribute");
-        kernel<<<dim3(unsigned(nchunks), unsigned(H), unsigned(B)), 256, sm_state, s>>>(a, Q, Lpad, dtv, cum, states, nchunks, vec);
-        check_launch("ssd_chunk_state_kernel");
-    };
-    if (mma_path) {
-    } else if (nf <= 32) run_state(ssd_chunk_state_kernel<T, 4>);
-    else run_state(ssd_chunk_state_kernel<T, 16>);
-
-    ssd_state_pass_kernel<T><<<dim3(unsigned((int64_t(P) * N + 255) / 256), unsigned(H), unsigned(B)), 256, 0, s>>>(
-        a, Q, Lpad, cum, states, incoming, nchunks);
-    check_launch("ssd_state_pass_kernel");
 
     if (mma_path) {
         // heads per block: all of the group's while that leaves >= 3 waves of 2 blocks per SM
