@@ -457,6 +457,105 @@ __global__ void __launch_bounds__(256) ssd_chunk_scan_kernel(const mamba4j_ssd_a
     }
 }
 
+// ---- chunk state on mma.sync: states[p, n] = Σ_t x[t, p] · w_t · B[t, n] with
+// w_t = exp(cum_last − cum_t)·Δ_t. Each warp owns 16 rows p (A = Xᵀ by ldmatrix.trans, scaled
+// by w_t in registers before rounding to the dtype), all N columns (B by ldmatrix.trans);
+// 64-token tiles of X and B double-buffered with cp.async. P = 64, N in {64, 128}.
+template <int P, int N, class T>
+constexpr size_t chunk_state_mma_smem() {
+    return sizeof(T) * (size_t(2) * kTile * (N + 8) + size_t(2) * kTile * (P + 8)) + 4 * 2 * kTile;
+}
+
+template <class T, int P, int N>
+__global__ void __launch_bounds__(128) ssd_chunk_state_mma_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
+                                                                  const float* __restrict__ dtv,
+                                                                  const float* __restrict__ cum,
+                                                                  float* __restrict__ states, int64_t nchunks) {
+    static_assert(P == 64, "4 warps × 16 rows");
+    constexpr int LDN = N + 8, LDP = P + 8;
+    extern __shared__ __align__(128) unsigned char smem_raw[];
+    T* Bs = reinterpret_cast<T*>(smem_raw);  // [2][64][LDN]
+    T* Xs = Bs + 2 * kTile * LDN;            // [2][64][LDP]
+    float* ws = reinterpret_cast<float*>(Xs + 2 * kTile * LDP);  // [2][64]
+    const int64_t c = blockIdx.y, h = blockIdx.x, b = blockIdx.z;  // grid (H, nchunks, B)
+    const int64_t g = h / (a.heads / a.groups);
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int gq = lane >> 2, tig = lane & 3;
+    const float* dv = dtv + (b * a.heads + h) * Lpad + c * Q;
+    const float* cm = cum + (b * a.heads + h) * Lpad + c * Q;
+    const float cum_last = cm[Q - 1];
+    const int64_t t0 = c * Q;
+    const int valid_chunk = int(min(int64_t(Q), a.seqlen - t0));
+    const int ntiles = (valid_chunk + kTile - 1) / kTile;
+    const T* xg = static_cast<const T*>(a.x) + b * a.x_stride_b + t0 * a.x_stride_t + h * P;
+    const T* Bg = static_cast<const T*>(a.B) + b * a.B_stride_b + t0 * a.B_stride_t + g * N;
+
+    auto load_rows = [&](T* dst, int ld, const T* src, int64_t stride, int rows, int cols, int valid) {
+        const int cv = cols / 8;
+        for (int idx = threadIdx.x; idx < rows * cv; idx += blockDim.x) {
+            const int r = idx / cv, c8 = (idx % cv) * 8;
+            const bool ok = r < valid;
+            cp_async16(dst + r * ld + c8, ok ? src + r * stride + c8 : src, ok);
+        }
+    };
+    auto prefetch = [&](int kt, int buf) {
+        const int k0 = kt * kTile;
+        const int valid = min(kTile, valid_chunk - k0);
+        load_rows(Xs + buf * kTile * LDP, LDP, xg + k0 * a.x_stride_t, a.x_stride_t, kTile, P, valid);
+        load_rows(Bs + buf * kTile * LDN, LDN, Bg + k0 * a.B_stride_t, a.B_stride_t, kTile, N, valid);
+        for (int i = threadIdx.x; i < kTile; i += blockDim.x)
+            ws[buf * kTile + i] = i < valid ? __expf(fminf(cum_last - cm[k0 + i], 0.f)) * dv[k0 + i] : 0.f;
+        cp_async_commit();
+    };
+
+    float acc[N / 8][4];
+#pragma unroll
+    for (int nt = 0; nt < N / 8; nt++) acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.f;
+    prefetch(0, 0);
+    cp_async_wait_all();
+    __syncthreads();
+    for (int kt = 0; kt < ntiles; kt++) {
+        const int buf = kt & 1;
+        if (kt + 1 < ntiles) prefetch(kt + 1, buf ^ 1);
+        const T* Xb = Xs + buf * kTile * LDP;
+        const T* Bb = Bs + buf * kTile * LDN;
+        const float* wb = ws + buf * kTile;
+#pragma unroll
+        for (int kk = 0; kk < kTile / 16; kk++) {
+            unsigned xa[4];
+            ldsm_x4_trans(xa, Xb + (kk * 16 + (lane & 7) + (lane >> 4) * 8) * LDP + warp * 16 + ((lane >> 3) & 1) * 8);
+            // scale column t of Xᵀ by w_t: registers 0,1 hold t = 2tig, 2tig+1; 2,3 hold t + 8
+            const float w0 = wb[kk * 16 + 2 * tig], w1 = wb[kk * 16 + 2 * tig + 1];
+            const float w8 = wb[kk * 16 + 8 + 2 * tig], w9 = wb[kk * 16 + 9 + 2 * tig];
+#pragma unroll
+            for (int r = 0; r < 4; r++) {
+                const float lo = r < 2 ? w0 : w8, hi = r < 2 ? w1 : w9;
+                float2 f;
+                if constexpr (std::is_same_v<T, __nv_bfloat16>) f = __bfloat1622float2(*reinterpret_cast<__nv_bfloat162*>(&xa[r]));
+                else f = __half22float2(*reinterpret_cast<__half2*>(&xa[r]));
+                xa[r] = pack2<T>(f.x * lo, f.y * hi);
+            }
+#pragma unroll
+            for (int np = 0; np < N / 16; np++) {
+                unsigned bf[4];
+                ldsm_x4_trans(bf, Bb + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LDN + np * 16 + (lane >> 4) * 8);
+                mma16816<T>(acc[2 * np], xa, bf[0], bf[1]);
+                mma16816<T>(acc[2 * np + 1], xa, bf[2], bf[3]);
+            }
+        }
+        cp_async_wait_all();
+        __syncthreads();
+    }
+    float* out = states + ((b * nchunks + c) * a.heads + h) * int64_t(P) * N;
+    const int p0 = warp * 16 + gq;
+#pragma unroll
+    for (int nt = 0; nt < N / 8; nt++) {
+        const int n = nt * 8 + 2 * tig;
+        *reinterpret_cast<float2*>(out + p0 * N + n) = make_float2(acc[nt][0], acc[nt][1]);
+        *reinterpret_cast<float2*>(out + (p0 + 8) * N + n) = make_float2(acc[nt][2], acc[nt][3]);
+    }
+}
+
 // ---- chunk scan on raw mma.sync (m16n8k16), the heads of a group in one block. Block =
 // (chunk c, 64-row tile rt, group g, a run of up to HS heads of g), 4 warps × 16 rows.
 // C·Bᵀ depends only on the group: phase 1 computes the score tiles of rows rt against key
@@ -517,13 +616,16 @@ __global__ void __launch_bounds__(128, 2) ssd_chunk_scan_mma_kernel(const mamba4
     const int r0 = warp * 16 + gq, r1 = r0 + 8;
 
     auto unit = [&](int u) { return ring + u * kTile * kUnitLd; };
-    // 64 rows × 64 columns of T from src (row stride `stride`), rows >= valid as zeros
+    // 64 rows × 64 columns of T from src (row stride `stride`), rows >= valid as zeros; thread
+    // copies 16 bytes of rows lr, lr + 16, lr + 32, lr + 48 (128 threads)
+    const int lr = threadIdx.x >> 3, lc = (threadIdx.x & 7) * 8;
     auto load_unit = [&](int u, const T* src, int64_t stride, int valid) {
-        T* dst = unit(u);
-        for (int e = threadIdx.x; e < kTile * 8; e += blockDim.x) {
-            const int r = e >> 3, c8 = (e & 7) * 8;
-            const bool ok = r < valid;
-            cp_async16(dst + r * kUnitLd + c8, ok ? src + r * stride + c8 : src, ok);
+        T* dst = unit(u) + lr * kUnitLd + lc;
+        const T* sp = src + lr * stride + lc;
+#pragma unroll
+        for (int k = 0; k < 4; k++) {
+            const bool ok = lr + 16 * k < valid;
+            cp_async16(dst + 16 * k * kUnitLd, ok ? sp + 16 * k * stride : src, ok);
         }
     };
 
@@ -577,27 +679,33 @@ __global__ void __launch_bounds__(128, 2) ssd_chunk_scan_mma_kernel(const mamba4
     // ---- phase 2: the heads; stage s = (head s / spH, part s % spH): S_in units, then X tiles 0..rt
     const int spH = NU + rt + 1, total = nh * spH;
     const int64_t HPN = int64_t(P) * N;
+    // loads run kRing − 1 stages ahead of compute; (lh, lk): head and part of the next stage to load
+    int lh = 0, lk = 0;
+    const T* in_c = incoming + ((b * nchunks + c) * a.heads + h0) * HPN;
+    const T* x_c = static_cast<const T*>(a.x) + b * a.x_stride_b + t0 * a.x_stride_t + h0 * P;
+    const float* cum_c = cum + (b * a.heads + h0) * Lpad + t0;
+    const float* wv_c = wv + (b * a.heads + h0) * Lpad + t0;
+    const float* dv_c = dtv + (b * a.heads + h0) * Lpad + t0 + rt * kTile;
     auto load_stage = [&](int st) {
         if (st < total) {
-            const int hi = st / spH, k = st % spH;
-            const int64_t h = h0 + hi;
-            if (k < NU) {
-                load_unit(st % kRing, incoming + ((b * nchunks + c) * a.heads + h) * HPN + k * 64, N, P);
-                if (k == 0) {  // the head's cum [0, (rt+1)·64), w [0, rt·64), Δ of tile rt
-                    float* sl = scal + (hi & 3) * slot_floats;
-                    const int64_t o = (b * a.heads + h) * Lpad + t0;
+            const int u = st % kRing;
+            if (lk < NU) {
+                load_unit(u, in_c + lh * HPN + lk * 64, N, P);
+                if (lk == 0) {  // the head's cum [0, (rt+1)·64), w [0, rt·64), Δ of tile rt
+                    float* sl = scal + (lh & 3) * slot_floats;
+                    const int64_t o = int64_t(lh) * Lpad;
                     const int ncum = (rt + 1) * 16, nw = rt * 16;
                     const int e = threadIdx.x;
-                    if (e < ncum) cp_async16(sl + e * 4, cum + o + e * 4, true);
-                    else if (e < ncum + nw) cp_async16(sl + Q + (e - ncum) * 4, wv + o + (e - ncum) * 4, true);
-                    else if (e < ncum + nw + 16)
-                        cp_async16(sl + 2 * Q + (e - ncum - nw) * 4, dtv + o + rt * kTile + (e - ncum - nw) * 4, true);
+                    if (e < ncum) cp_async16(sl + e * 4, cum_c + o + e * 4, true);
+                    else if (e < ncum + nw) cp_async16(sl + Q + (e - ncum) * 4, wv_c + o + (e - ncum) * 4, true);
+                    else if (e < ncum + nw + 16) cp_async16(sl + 2 * Q + (e - ncum - nw) * 4, dv_c + o + (e - ncum - nw) * 4, true);
                 }
             } else {
-                const int64_t j0 = t0 + int64_t(k - NU) * kTile;
-                const T* xs = static_cast<const T*>(a.x) + b * a.x_stride_b + j0 * a.x_stride_t + h * P;
-                load_unit(st % kRing, xs, a.x_stride_t, int(min(int64_t(kTile), a.seqlen - j0)));
+                const int jt = lk - NU;
+                load_unit(u, x_c + int64_t(jt) * kTile * a.x_stride_t + lh * P, a.x_stride_t,
+                          int(min(int64_t(kTile), a.seqlen - t0 - int64_t(jt) * kTile)));
             }
+            if (++lk == spH) lk = 0, lh++;
         }
         cp_async_commit();  // empty groups keep the wait count uniform
     };
@@ -606,11 +714,11 @@ __global__ void __launch_bounds__(128, 2) ssd_chunk_scan_mma_kernel(const mamba4
 
     const T* zg = static_cast<const T*>(a.z);
     float o[P / 8][4];
-    for (int st = 0; st < total; st++) {
+    int hi = 0, k = 0;  // head and part of the stage being computed
+    for (int st = 0; st < total; st++, (++k == spH ? (k = 0, hi++) : 0)) {
         cp_async_wait<kRing - 2>();
         __syncthreads();  // stage st landed for all; stage st-1 done, its unit free
         load_stage(st + kRing - 1);
-        const int hi = st / spH, k = st % spH;
         const T* U = unit(st % kRing);
         const float* scum = scal + (hi & 3) * slot_floats;
         const float ci0 = scum[rt * kTile + r0], ci1 = scum[rt * kTile + r1];
@@ -757,17 +865,27 @@ __global__ void __launch_bounds__(256) ssd_chunk_state_fused_kernel(const mamba4
     const float* cm = cum + (b * a.heads + h) * Lpad;
     const float* wcg = wc + (b * a.heads + h) * Lpad;
 
+    // thread copies 16 bytes of rows lr + RP·i of each unit (RP = threads / 8 = 16·NU)
+    constexpr int RP = 16 * NU, PASSES = kTile / RP;
+    const int lr = threadIdx.x >> 3, lc = (threadIdx.x & 7) * 8;
+    const T* xp = xg + lr * a.x_stride_t + lc;
+    const T* bp = Bg + lr * a.B_stride_t + lc;
+    const int64_t xs = RP * a.x_stride_t, bs = RP * a.B_stride_t;
     auto load_stage = [&](int st) {
         if (st < total) {
             const int u = st % kStateRing;
             const int64_t t = int64_t(st) * kTile;  // chunks are whole tiles, so tile st starts at token st·64
-            const int valid = int(max(int64_t(0), min(int64_t(kTile), a.seqlen - t)));
-            T* X = stage_x(u);
-            for (int e = threadIdx.x; e < (1 + NU) * kTile * 8; e += blockDim.x) {
-                const int un = e / (kTile * 8), r = (e >> 3) % kTile, c8 = (e & 7) * 8;
-                const bool ok = r < valid;
-                const T* src = un == 0 ? xg + (t + r) * a.x_stride_t + c8 : Bg + (t + r) * a.B_stride_t + (un - 1) * 64 + c8;
-                cp_async16(X + (un * kTile + r) * kUnitLd + c8, ok ? src : xg, ok);
+            const int valid = int(min(int64_t(kTile), a.seqlen - t));  // may be <= 0 in the last chunk
+            T* X = stage_x(u) + lr * kUnitLd + lc;
+            const T* xsrc = xp + t * a.x_stride_t;
+            const T* bsrc = bp + t * a.B_stride_t;
+#pragma unroll
+            for (int i = 0; i < PASSES; i++) {
+                const bool ok = lr + RP * i < valid;
+                cp_async16(X + RP * i * kUnitLd, ok ? xsrc + i * xs : xg, ok);
+#pragma unroll
+                for (int k = 0; k < NU; k++)
+                    cp_async16(X + ((1 + k) * kTile + RP * i) * kUnitLd, ok ? bsrc + i * bs + k * 64 : xg, ok);
             }
             float* S = stage_s(u);
             const int e = threadIdx.x;
@@ -880,7 +998,7 @@ static void launch_chunked(mamba4j_context* ctx, const mamba4j_ssd_args& a) {
                      a.C_stride_b % 8 == 0 && P % 8 == 0 && N % 8 == 0;
 
     const bool mma_path = vec && P == 64 && (N == 128 || N == 64);
-    const size_t st_used = mma_path ? 0 : align256(st_bytes);  // fp32 chunk states: only off the mma path
+    const size_t st_used = align256(st_bytes);  // fp32 chunk states: only off the mma path
     Scratch ws(ctx, 4 * align256(f_bytes) + st_used + align256(in_bytes));
     float* dtv = ws.as<float>();
     float* cum = ws.as<float>(align256(f_bytes));
@@ -892,7 +1010,20 @@ static void launch_chunked(mamba4j_context* ctx, const mamba4j_ssd_args& a) {
     ssd_cumsum_kernel<T><<<dim3(unsigned(nchunks), unsigned(H), unsigned(B)), kCumThreads, 0, s>>>(a, Q, Lpad, dtv, cum, wv, wcv);
     check_launch("ssd_cumsum_kernel");
 
-    if (mma_path) {
+    const char* split_env = std::getenv("MAMBA4J_SSD_SPLIT");  // TUNING ONLY (A/B of the state paths)
+    const bool split = split_env && split_env[0] == '1';
+    if (mma_path && split) {
+        auto run_state_mma = [&](auto kernel, size_t smem) {
+            check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "cudaFuncSetAttribute");
+            kernel<<<dim3(unsigned(H), unsigned(nchunks), unsigned(B)), 128, smem, s>>>(a, Q, Lpad, dtv, cum, states, nchunks);
+            check_launch("ssd_chunk_state_mma_kernel");
+        };
+        if (N == 128) run_state_mma(ssd_chunk_state_mma_kernel<T, 64, 128>, chunk_state_mma_smem<64, 128, T>());
+        else run_state_mma(ssd_chunk_state_mma_kernel<T, 64, 64>, chunk_state_mma_smem<64, 64, T>());
+        ssd_state_pass_kernel<T><<<dim3(unsigned((int64_t(P) * N + 255) / 256), unsigned(H), unsigned(B)), 256, 0, s>>>(
+            a, Q, Lpad, cum, states, incoming, nchunks);
+        check_launch("ssd_state_pass_kernel");
+    } else if (mma_path) {
         auto run_state = [&](auto kernel, size_t smem, int threads) {
             check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "cudaFuncSetAttribute");
             kernel<<<dim3(unsigned(H), unsigned(B)), threads, smem, s>>>(a, Q, Lpad, cum, wcv, incoming, nchunks);
