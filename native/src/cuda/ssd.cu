@@ -9,23 +9,25 @@
 //    token shared through L1, one pass over the sequence. The decode step is memory-bound:
 //    it reads and writes the state once (8B layer: 4 MiB per sequence each way).
 //  * CHUNKED (bf16/fp16, the tensor-core prefill): chunks of Q tokens (chunk_size when it
-//    is a multiple of 64 up to 256, else 256), four kernels:
-//      1. ssd_cumsum:     Δ_t and the in-chunk inclusive cumsum of Δ_t·A      [B,H,Lpad] fp32
-//      2. ssd_chunk_state: each chunk's end state from a zero start,
-//                          Sc[p,n] = Σ_t x[t,p] · exp(cum_last − cum_t)·Δ_t · B[t,n]
-//                          (Xᵀ · diag(w) · B on the tensor cores)                [B,nc,H,P,N] fp32
-//      3. ssd_state_pass:  the short recurrence over chunks, S_in[c+1] = exp(cum_last_c)·S_in[c] + Sc[c];
-//                          writes each chunk's incoming state (dtype) and the final state (fp32)
-//      4. ssd_chunk_scan:  per 64-token row tile i of a chunk,
-//                          Y = exp(cum_i)·(C · S_inᵀ) + Σ_{j ≤ i} (C Bᵀ)_ij · exp(cum_i − cum_j)·Δ_j · X_j
-//                          + D·x, gated by silu(z) (C Bᵀ and P·X on the tensor cores, online over j tiles)
+//    is a multiple of 64 up to 256, else 256):
+//      1. ssd_cumsum:     Δ_t, the in-chunk inclusive cumsum of Δ_t·A and two decay weights
+//                         (for the chunk state and the scan's off-diagonal tiles) [B,H,Lpad] fp32
+//      2. chunk states + state passing, S_in[c+1] = exp(cum_last_c)·S_in[c] + Sc[c] with
+//                         Sc[p,n] = Σ_t x[t,p] · exp(cum_last − cum_t)·Δ_t · B[t,n]
+//                         (Xᵀ · diag(w) · B on the tensor cores); writes each chunk's incoming
+//                         state S_in (dtype) [B,nc,H,P,N] and the final state (fp32).
+//                         mma path (P 64, N 64/128): one fused pass over the chunks per head,
+//                         the state in registers; else ssd_chunk_state (fp32 chunk states) then
+//                         ssd_state_pass.
+//      3. chunk scan:     per 64-token row tile i of a chunk,
+//                         Y = exp(cum_i)·(C · S_inᵀ) + Σ_{j ≤ i} (C Bᵀ)_ij · exp(cum_i − cum_j)·Δ_j · X_j
+//                         + D·x, gated by silu(z) (C Bᵀ and P·X on the tensor cores). mma path:
+//                         C Bᵀ once per group, shared by the group's heads in one block.
 //    Decay exponents are clamped at 0 so rounding never makes a decay exceed 1. Matrix
-//    operands are the activation dtype (B scaled by its decay weight, the masked decay
+//    operands are the activation dtype (X scaled by its decay weight, the masked decay
 //    matrix, the incoming state are rounded to it as mamba_ssm does), accumulation fp32.
 #include <mma.h>
 
-#include <algorithm>
-#include <cstdlib>
 #include <type_traits>
 
 #include <cub/block/block_scan.cuh>
@@ -454,105 +456,6 @@ __global__ void __launch_bounds__(256) ssd_chunk_scan_kernel(const mamba4j_ssd_a
         float v = Ys[i * ldyf + p] + Dh * to_f32(Xs[i * ldp + p]);
         if (zg) v *= silu_f(to_f32(zg[b * a.z_stride_b + (i0 + i) * a.z_stride_t + h * P + p]));
         yg[(i0 + i) * a.y_stride_t + p] = from_f32<T>(v);
-    }
-}
-
-// ---- chunk state on mma.sync: states[p, n] = Σ_t x[t, p] · w_t · B[t, n] with
-// w_t = exp(cum_last − cum_t)·Δ_t. Each warp owns 16 rows p (A = Xᵀ by ldmatrix.trans, scaled
-// by w_t in registers before rounding to the dtype), all N columns (B by ldmatrix.trans);
-// 64-token tiles of X and B double-buffered with cp.async. P = 64, N in {64, 128}.
-template <int P, int N, class T>
-constexpr size_t chunk_state_mma_smem() {
-    return sizeof(T) * (size_t(2) * kTile * (N + 8) + size_t(2) * kTile * (P + 8)) + 4 * 2 * kTile;
-}
-
-template <class T, int P, int N>
-__global__ void __launch_bounds__(128) ssd_chunk_state_mma_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
-                                                                  const float* __restrict__ dtv,
-                                                                  const float* __restrict__ cum,
-                                                                  float* __restrict__ states, int64_t nchunks) {
-    static_assert(P == 64, "4 warps × 16 rows");
-    constexpr int LDN = N + 8, LDP = P + 8;
-    extern __shared__ __align__(128) unsigned char smem_raw[];
-    T* Bs = reinterpret_cast<T*>(smem_raw);  // [2][64][LDN]
-    T* Xs = Bs + 2 * kTile * LDN;            // [2][64][LDP]
-    float* ws = reinterpret_cast<float*>(Xs + 2 * kTile * LDP);  // [2][64]
-    const int64_t c = blockIdx.y, h = blockIdx.x, b = blockIdx.z;  // grid (H, nchunks, B)
-    const int64_t g = h / (a.heads / a.groups);
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    const int gq = lane >> 2, tig = lane & 3;
-    const float* dv = dtv + (b * a.heads + h) * Lpad + c * Q;
-    const float* cm = cum + (b * a.heads + h) * Lpad + c * Q;
-    const float cum_last = cm[Q - 1];
-    const int64_t t0 = c * Q;
-    const int valid_chunk = int(min(int64_t(Q), a.seqlen - t0));
-    const int ntiles = (valid_chunk + kTile - 1) / kTile;
-    const T* xg = static_cast<const T*>(a.x) + b * a.x_stride_b + t0 * a.x_stride_t + h * P;
-    const T* Bg = static_cast<const T*>(a.B) + b * a.B_stride_b + t0 * a.B_stride_t + g * N;
-
-    auto load_rows = [&](T* dst, int ld, const T* src, int64_t stride, int rows, int cols, int valid) {
-        const int cv = cols / 8;
-        for (int idx = threadIdx.x; idx < rows * cv; idx += blockDim.x) {
-            const int r = idx / cv, c8 = (idx % cv) * 8;
-            const bool ok = r < valid;
-            cp_async16(dst + r * ld + c8, ok ? src + r * stride + c8 : src, ok);
-        }
-    };
-    auto prefetch = [&](int kt, int buf) {
-        const int k0 = kt * kTile;
-        const int valid = min(kTile, valid_chunk - k0);
-        load_rows(Xs + buf * kTile * LDP, LDP, xg + k0 * a.x_stride_t, a.x_stride_t, kTile, P, valid);
-        load_rows(Bs + buf * kTile * LDN, LDN, Bg + k0 * a.B_stride_t, a.B_stride_t, kTile, N, valid);
-        for (int i = threadIdx.x; i < kTile; i += blockDim.x)
-            ws[buf * kTile + i] = i < valid ? __expf(fminf(cum_last - cm[k0 + i], 0.f)) * dv[k0 + i] : 0.f;
-        cp_async_commit();
-    };
-
-    float acc[N / 8][4];
-#pragma unroll
-    for (int nt = 0; nt < N / 8; nt++) acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.f;
-    prefetch(0, 0);
-    cp_async_wait_all();
-    __syncthreads();
-    for (int kt = 0; kt < ntiles; kt++) {
-        const int buf = kt & 1;
-        if (kt + 1 < ntiles) prefetch(kt + 1, buf ^ 1);
-        const T* Xb = Xs + buf * kTile * LDP;
-        const T* Bb = Bs + buf * kTile * LDN;
-        const float* wb = ws + buf * kTile;
-#pragma unroll
-        for (int kk = 0; kk < kTile / 16; kk++) {
-            unsigned xa[4];
-            ldsm_x4_trans(xa, Xb + (kk * 16 + (lane & 7) + (lane >> 4) * 8) * LDP + warp * 16 + ((lane >> 3) & 1) * 8);
-            // scale column t of Xᵀ by w_t: registers 0,1 hold t = 2tig, 2tig+1; 2,3 hold t + 8
-            const float w0 = wb[kk * 16 + 2 * tig], w1 = wb[kk * 16 + 2 * tig + 1];
-            const float w8 = wb[kk * 16 + 8 + 2 * tig], w9 = wb[kk * 16 + 9 + 2 * tig];
-#pragma unroll
-            for (int r = 0; r < 4; r++) {
-                const float lo = r < 2 ? w0 : w8, hi = r < 2 ? w1 : w9;
-                float2 f;
-                if constexpr (std::is_same_v<T, __nv_bfloat16>) f = __bfloat1622float2(*reinterpret_cast<__nv_bfloat162*>(&xa[r]));
-                else f = __half22float2(*reinterpret_cast<__half2*>(&xa[r]));
-                xa[r] = pack2<T>(f.x * lo, f.y * hi);
-            }
-#pragma unroll
-            for (int np = 0; np < N / 16; np++) {
-                unsigned bf[4];
-                ldsm_x4_trans(bf, Bb + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LDN + np * 16 + (lane >> 4) * 8);
-                mma16816<T>(acc[2 * np], xa, bf[0], bf[1]);
-                mma16816<T>(acc[2 * np + 1], xa, bf[2], bf[3]);
-            }
-        }
-        cp_async_wait_all();
-        __syncthreads();
-    }
-    float* out = states + ((b * nchunks + c) * a.heads + h) * int64_t(P) * N;
-    const int p0 = warp * 16 + gq;
-#pragma unroll
-    for (int nt = 0; nt < N / 8; nt++) {
-        const int n = nt * 8 + 2 * tig;
-        *reinterpret_cast<float2*>(out + p0 * N + n) = make_float2(acc[nt][0], acc[nt][1]);
-        *reinterpret_cast<float2*>(out + (p0 + 8) * N + n) = make_float2(acc[nt][2], acc[nt][3]);
     }
 }
 
@@ -998,7 +901,7 @@ static void launch_chunked(mamba4j_context* ctx, const mamba4j_ssd_args& a) {
                      a.C_stride_b % 8 == 0 && P % 8 == 0 && N % 8 == 0;
 
     const bool mma_path = vec && P == 64 && (N == 128 || N == 64);
-    const size_t st_used = align256(st_bytes);  // fp32 chunk states: only off the mma path
+    const size_t st_used = mma_path ? 0 : align256(st_bytes);  // fp32 chunk states: only off the mma path  // fp32 chunk states: only off the mma path
     Scratch ws(ctx, 4 * align256(f_bytes) + st_used + align256(in_bytes));
     float* dtv = ws.as<float>();
     float* cum = ws.as<float>(align256(f_bytes));
@@ -1010,20 +913,7 @@ static void launch_chunked(mamba4j_context* ctx, const mamba4j_ssd_args& a) {
     ssd_cumsum_kernel<T><<<dim3(unsigned(nchunks), unsigned(H), unsigned(B)), kCumThreads, 0, s>>>(a, Q, Lpad, dtv, cum, wv, wcv);
     check_launch("ssd_cumsum_kernel");
 
-    const char* split_env = std::getenv("MAMBA4J_SSD_SPLIT");  // TUNING ONLY (A/B of the state paths)
-    const bool split = split_env && split_env[0] == '1';
-    if (mma_path && split) {
-        auto run_state_mma = [&](auto kernel, size_t smem) {
-            check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "cudaFuncSetAttribute");
-            kernel<<<dim3(unsigned(H), unsigned(nchunks), unsigned(B)), 128, smem, s>>>(a, Q, Lpad, dtv, cum, states, nchunks);
-            check_launch("ssd_chunk_state_mma_kernel");
-        };
-        if (N == 128) run_state_mma(ssd_chunk_state_mma_kernel<T, 64, 128>, chunk_state_mma_smem<64, 128, T>());
-        else run_state_mma(ssd_chunk_state_mma_kernel<T, 64, 64>, chunk_state_mma_smem<64, 64, T>());
-        ssd_state_pass_kernel<T><<<dim3(unsigned((int64_t(P) * N + 255) / 256), unsigned(H), unsigned(B)), 256, 0, s>>>(
-            a, Q, Lpad, cum, states, incoming, nchunks);
-        check_launch("ssd_state_pass_kernel");
-    } else if (mma_path) {
+    if (mma_path) {
         auto run_state = [&](auto kernel, size_t smem, int threads) {
             check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "cudaFuncSetAttribute");
             kernel<<<dim3(unsigned(H), unsigned(B)), threads, smem, s>>>(a, Q, Lpad, cum, wcv, incoming, nchunks);
@@ -1055,7 +945,6 @@ static void launch_chunked(mamba4j_context* ctx, const mamba4j_ssd_args& a) {
         const int64_t tiles = nchunks * (Q / kTile) * a.groups;
         int HS = hpg;
         while (HS > 4 && tiles * ((hpg + HS - 1) / HS) < 6 * int64_t(sms)) HS = (HS + 1) / 2;
-        if (const char* e = std::getenv("MAMBA4J_SSD_HS")) HS = std::max(1, std::atoi(e));  // TUNING ONLY
         const int64_t blocks = tiles * ((hpg + HS - 1) / HS);
         if (blocks > 2147483647) fail(MAMBA4J_ERR_UNSUPPORTED, "ssd: grid too large for one CUDA launch");
         const bool y_pairs = reinterpret_cast<uintptr_t>(a.y) % 4 == 0 && a.y_stride_t % 2 == 0 && a.y_stride_b % 2 == 0;
