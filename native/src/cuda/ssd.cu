@@ -901,7 +901,7 @@ static void launch_chunked(mamba4j_context* ctx, const mamba4j_ssd_args& a) {
                      a.C_stride_b % 8 == 0 && P % 8 == 0 && N % 8 == 0;
 
     const bool mma_path = vec && P == 64 && (N == 128 || N == 64);
-    const size_t st_used = mma_path ? 0 : align256(st_bytes);  // fp32 chunk states: only off the mma path  // fp32 chunk states: only off the mma path
+    const size_t st_used = mma_path ? 0 : align256(st_bytes);  // fp32 chunk states: only off the mma path
     Scratch ws(ctx, 4 * align256(f_bytes) + st_used + align256(in_bytes));
     float* dtv = ws.as<float>();
     float* cum = ws.as<float>(align256(f_bytes));
