@@ -3,6 +3,7 @@
 
   gpu_bench.py peers            ceilings (device copy, bf16 matmul) and peer kernels at the
                                 DESIGN.md §6 8B-layer shapes; prints CEIL / PEER / ACC lines
+  gpu_bench.py peers ssd        the same, stopping after the SSD chunked prefill peers
   gpu_bench.py table OURS PEERS combines gpu_test_kernels --bench output (BENCH lines) with
                                 the peers' output into a markdown table
 
@@ -67,7 +68,7 @@ def torch_isfinite_all(t):
     return torch.isfinite(t).all()
 
 
-def peers():
+def peers(only=None):
     import torch
     import torch.nn.functional as F
     dev = "cuda"
@@ -150,6 +151,8 @@ def peers():
         f = lambda: mamba_chunk_scan_combined(x, dt, A, Bm, Cm, 256, D=D, dt_bias=dt_bias, dt_softplus=True)
         print(f"PEER ssd_chunked_L{L} ms={median_ms(f, 5, 30):.5f} peer=mamba_chunk_scan_combined", flush=True)
         del x, Bm, Cm
+    if only == "ssd":
+        return
 
     # ---- SSD state update (decode), like Mamba2.step: dt, dt_bias, D, A tied over P and N
     for Bsz in (1, 16, 64):
@@ -268,6 +271,6 @@ def table(ours_path, peers_path):
 
 if __name__ == "__main__":
     if sys.argv[1] == "peers":
-        peers()
+        peers(sys.argv[2] if len(sys.argv) > 2 else None)
     else:
         table(sys.argv[2], sys.argv[3])

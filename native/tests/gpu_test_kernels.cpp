@@ -398,6 +398,11 @@ static void test_ssd() {
         {2, 260, 8, 48, 2, 64, 128, bf, Ch, true, true, 3, 0},   // odd stride: scalar loads
         {1, 777, 16, 64, 8, 128, 256, bf, Au, false, true, 0, 0},
         {1, 100, 4, 64, 1, 128, 100, bf, Ch, false, false, 0, 0}, // chunk 100 -> 256 on CUDA
+        // heads of a group in one block: runs of heads that do not divide the group (10 -> 3+3+3+1),
+        // 16 heads per block (the 8B layer), 8 heads per block with one 64-token tile per chunk
+        {2, 333, 20, 64, 2, 128, 128, bf, Ch, true, false, 0, 3},
+        {1, 16384, 128, 64, 8, 128, 256, bf, Ch, false, false, 0, 0},
+        {1, 8192, 64, 64, 2, 64, 64, bf, Ch, true, false, 0, 0},
         // long: 64K tokens
         {1, 65536, 8, 64, 2, 64, 256, bf, Au, true, true, 0, 0},
     };

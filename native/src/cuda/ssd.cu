@@ -9,18 +9,22 @@
 //    token shared through L1, one pass over the sequence. The decode step is memory-bound:
 //    it reads and writes the state once (8B layer: 4 MiB per sequence each way).
 //  * CHUNKED (bf16/fp16, the tensor-core prefill): chunks of Q tokens (chunk_size when it
-//    is a multiple of 64 up to 256, else 256), four kernels:
-//      1. ssd_cumsum:     Δ_t and the in-chunk inclusive cumsum of Δ_t·A      [B,H,Lpad] fp32
-//      2. ssd_chunk_state: each chunk's end state from a zero start,
-//                          Sc[p,n] = Σ_t x[t,p] · exp(cum_last − cum_t)·Δ_t · B[t,n]
-//                          (Xᵀ · diag(w) · B on the tensor cores)                [B,nc,H,P,N] fp32
-//      3. ssd_state_pass:  the short recurrence over chunks, S_in[c+1] = exp(cum_last_c)·S_in[c] + Sc[c];
-//                          writes each chunk's incoming state (dtype) and the final state (fp32)
-//      4. ssd_chunk_scan:  per 64-token row tile i of a chunk,
-//                          Y = exp(cum_i)·(C · S_inᵀ) + Σ_{j ≤ i} (C Bᵀ)_ij · exp(cum_i − cum_j)·Δ_j · X_j
-//                          + D·x, gated by silu(z) (C Bᵀ and P·X on the tensor cores, online over j tiles)
+//    is a multiple of 64 up to 256, else 256):
+//      1. ssd_cumsum:     Δ_t, the in-chunk inclusive cumsum of Δ_t·A and two decay weights
+//                         (for the chunk state and the scan's off-diagonal tiles) [B,H,Lpad] fp32
+//      2. chunk states + state passing, S_in[c+1] = exp(cum_last_c)·S_in[c] + Sc[c] with
+//                         Sc[p,n] = Σ_t x[t,p] · exp(cum_last − cum_t)·Δ_t · B[t,n]
+//                         (Xᵀ · diag(w) · B on the tensor cores); writes each chunk's incoming
+//                         state S_in (dtype) [B,nc,H,P,N] and the final state (fp32).
+//                         mma path (P 64, N 64/128): one fused pass over the chunks per head,
+//                         the state in registers; else ssd_chunk_state (fp32 chunk states) then
+//                         ssd_state_pass.
+//      3. chunk scan:     per 64-token row tile i of a chunk,
+//                         Y = exp(cum_i)·(C · S_inᵀ) + Σ_{j ≤ i} (C Bᵀ)_ij · exp(cum_i − cum_j)·Δ_j · X_j
+//                         + D·x, gated by silu(z) (C Bᵀ and P·X on the tensor cores). mma path:
+//                         C Bᵀ once per group, shared by the group's heads in one block.
 //    Decay exponents are clamped at 0 so rounding never makes a decay exceed 1. Matrix
-//    operands are the activation dtype (B scaled by its decay weight, the masked decay
+//    operands are the activation dtype (X scaled by its decay weight, the masked decay
 //    matrix, the incoming state are rounded to it as mamba_ssm does), accumulation fp32.
 #include <mma.h>
 
@@ -155,35 +159,36 @@ static void launch_recurrent(mamba4j_context* ctx, const mamba4j_ssd_args& a) {
 
 constexpr int kCumThreads = 256;
 
-// grid (nchunks, H, B); Δ and the in-chunk inclusive cumsum of Δ·A, zeros past L.
+constexpr int kTile = 64;  // tokens per tile (K of the state GEMM, rows/cols of the score tile)
+
+// grid (nchunks, H, B), Q <= kCumThreads: Δ, the in-chunk inclusive cumsum of Δ·A, the
+// key weights of the chunk scan w_t = exp(cum_e − cum_t)·Δ_t (e: the last token of t's
+// 64-token tile, so w_t <= Δ_t) and the chunk-state weights wc_t = exp(cum_last − cum_t)·Δ_t;
+// zeros past L.
 template <class T>
 __global__ void __launch_bounds__(kCumThreads) ssd_cumsum_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
-                                                                 float* dtv, float* cum) {
+                                                                 float* dtv, float* cum, float* wv,
+                                                                 float* wcv) {
     using Scan = cub::BlockScan<float, kCumThreads>;
     __shared__ typename Scan::TempStorage tmp;
-    __shared__ float carry;
+    __shared__ float cs[kCumThreads];
     const int64_t c = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
     const float A = -expf(a.A_log[h]);
     const T* dt = static_cast<const T*>(a.dt);
-    float* dv = dtv + (b * a.heads + h) * Lpad;
-    float* cm = cum + (b * a.heads + h) * Lpad;
-    if (threadIdx.x == 0) carry = 0.f;
+    const int64_t o = (b * a.heads + h) * Lpad;
+    const int i = threadIdx.x;
+    const int64_t t = c * Q + i;
+    float d = 0.f;
+    if (i < Q && t < a.seqlen) d = ssd_dt(a, to_f32(dt[b * a.dt_stride_b + t * a.dt_stride_t + h]), h);
+    float incl;
+    Scan(tmp).InclusiveSum(d * A, incl);
+    cs[i] = incl;
     __syncthreads();
-    for (int base = 0; base < Q; base += kCumThreads) {
-        const int i = base + threadIdx.x;
-        const int64_t t = c * Q + i;
-        float d = 0.f;
-        if (i < Q && t < a.seqlen) d = ssd_dt(a, to_f32(dt[b * a.dt_stride_b + t * a.dt_stride_t + h]), h);
-        float la = d * A, incl, total;
-        Scan(tmp).InclusiveSum(la, incl, total);
-        incl += carry;
-        if (i < Q) {
-            dv[t] = d;
-            cm[t] = incl;
-        }
-        __syncthreads();
-        if (threadIdx.x == 0) carry += total;
-        __syncthreads();
+    if (i < Q) {
+        dtv[o + t] = d;
+        cum[o + t] = incl;
+        wv[o + t] = __expf(fminf(cs[i | (kTile - 1)] - incl, 0.f)) * d;
+        wcv[o + t] = __expf(fminf(cs[Q - 1] - incl, 0.f)) * d;
     }
 }
 
@@ -217,8 +222,6 @@ __device__ __forceinline__ void load_tile(T* dst, int ld, const T* src, int64_t 
 struct NoScale {
     __device__ float operator()(int) const { return 1.f; }
 };
-
-constexpr int kTile = 64;  // tokens per tile (K of the state GEMM, rows/cols of the score tile)
 
 // grid (nchunks, H, B), 256 threads. states[b,c,h] = Xᵀ diag(w) B over the chunk.
 template <class T, int FPW>
@@ -456,217 +459,106 @@ __global__ void __launch_bounds__(256) ssd_chunk_scan_kernel(const mamba4j_ssd_a
     }
 }
 
-// ---- chunk state on mma.sync: states[p, n] = Σ_t x[t, p] · w_t · B[t, n] with
-// w_t = exp(cum_last − cum_t)·Δ_t. Each warp owns 16 rows p (A = Xᵀ by ldmatrix.trans, scaled
-// by w_t in registers before rounding to the dtype), all N columns (B by ldmatrix.trans);
-// 64-token tiles of X and B double-buffered with cp.async. P = 64, N in {64, 128}.
-template <int P, int N, class T>
-constexpr size_t chunk_state_mma_smem() {
-    return sizeof(T) * (size_t(2) * kTile * (N + 8) + size_t(2) * kTile * (P + 8)) + 4 * 2 * kTile;
+// ---- chunk scan on raw mma.sync (m16n8k16), the heads of a group in one block. Block =
+// (chunk c, 64-row tile rt, group g, a run of up to HS heads of g), 4 warps × 16 rows.
+// C·Bᵀ depends only on the group: phase 1 computes the score tiles of rows rt against key
+// tiles 0..rt once and keeps them in shared memory as fp32, each thread's accumulator
+// fragments in its own slots (so no barrier between writing and reading them); C stays in
+// registers as the A operand. Phase 2 walks the heads, streaming each head's incoming state
+// (N/64 units) and X tiles (rt + 1 units), all 64×64 tiles of T, through a ring of kRing
+// shared-memory units with cp.async, plus the head's cum / w / Δ rows:
+//   O  = exp(cum_i) · C·S_inᵀ
+//   O += Σ_{key tiles j < rt} (CB_ij · exp(cum_i − cum_e) · w_j) X_j   (e: end of j's tile;
+//        both factors <= 1, their product is exp(cum_i − cum_j)·Δ_j; one exp per row)
+//   O += Σ_{j <= i in tile rt} (CB_ij · exp(cum_i − cum_j) · Δ_j) X_j
+//   y  = (O + D·x) · silu(z)
+// The decayed scores are rounded to T as the A operand of P·X (as mamba_ssm does).
+// P = 64, N in {64, 128}; 16-byte aligned rows (else the wmma kernel).
+constexpr int kRing = 4;             // shared-memory units in flight (64 × (64 + 8) T each)
+constexpr int kUnitLd = kTile + 8;   // row stride of a unit: 144 bytes, conflict-free ldmatrix
+
+static size_t chunk_scan_mma_smem(int Q, size_t esize) {
+    return size_t(Q / kTile) * 4 * 8 * 32 * 16          // score tiles, float4 per thread and n-tile
+           + size_t(kRing) * kTile * kUnitLd * esize    // ring
+           + size_t(4) * (2 * Q + kTile) * 4;           // cum / w / Δ of 4 heads
 }
 
+// grid (nchunks · Q/64 · G · ceil((H/G)/HS), B), 128 threads.
 template <class T, int P, int N>
-__global__ void __launch_bounds__(128) ssd_chunk_state_mma_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
-                                                                  const float* __restrict__ dtv,
-                                                                  const float* __restrict__ cum,
-                                                                  float* __restrict__ states, int64_t nchunks) {
-    static_assert(P == 64, "4 warps × 16 rows");
-    constexpr int LDN = N + 8, LDP = P + 8;
+__global__ void __launch_bounds__(128, 2) ssd_chunk_scan_mma_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
+                                                                    const float* __restrict__ dtv,
+                                                                    const float* __restrict__ cum,
+                                                                    const float* __restrict__ wv,
+                                                                    const T* __restrict__ incoming, int64_t nchunks,
+                                                                    int HS, bool y_pairs) {
+    static_assert(P == 64 && (N == 64 || N == 128), "units of 64 columns");
+    constexpr int NU = N / 64;  // units per row of C, B, S_in
+    static_assert(2 * NU <= kRing, "C and one B tile fit the ring");
     extern __shared__ __align__(128) unsigned char smem_raw[];
-    T* Bs = reinterpret_cast<T*>(smem_raw);  // [2][64][LDN]
-    T* Xs = Bs + 2 * kTile * LDN;            // [2][64][LDP]
-    float* ws = reinterpret_cast<float*>(Xs + 2 * kTile * LDP);  // [2][64]
-    const int64_t c = blockIdx.y, h = blockIdx.x, b = blockIdx.z;  // grid (H, nchunks, B)
-    const int64_t g = h / (a.heads / a.groups);
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    const int gq = lane >> 2, tig = lane & 3;
-    const float* dv = dtv + (b * a.heads + h) * Lpad + c * Q;
-    const float* cm = cum + (b * a.heads + h) * Lpad + c * Q;
-    const float cum_last = cm[Q - 1];
-    const int64_t t0 = c * Q;
-    const int valid_chunk = int(min(int64_t(Q), a.seqlen - t0));
-    const int ntiles = (valid_chunk + kTile - 1) / kTile;
-    const T* xg = static_cast<const T*>(a.x) + b * a.x_stride_b + t0 * a.x_stride_t + h * P;
-    const T* Bg = static_cast<const T*>(a.B) + b * a.B_stride_b + t0 * a.B_stride_t + g * N;
-
-    auto load_rows = [&](T* dst, int ld, const T* src, int64_t stride, int rows, int cols, int valid) {
-        const int cv = cols / 8;
-        for (int idx = threadIdx.x; idx < rows * cv; idx += blockDim.x) {
-            const int r = idx / cv, c8 = (idx % cv) * 8;
-            const bool ok = r < valid;
-            cp_async16(dst + r * ld + c8, ok ? src + r * stride + c8 : src, ok);
-        }
-    };
-    auto prefetch = [&](int kt, int buf) {
-        const int k0 = kt * kTile;
-        const int valid = min(kTile, valid_chunk - k0);
-        load_rows(Xs + buf * kTile * LDP, LDP, xg + k0 * a.x_stride_t, a.x_stride_t, kTile, P, valid);
-        load_rows(Bs + buf * kTile * LDN, LDN, Bg + k0 * a.B_stride_t, a.B_stride_t, kTile, N, valid);
-        for (int i = threadIdx.x; i < kTile; i += blockDim.x)
-            ws[buf * kTile + i] = i < valid ? __expf(fminf(cum_last - cm[k0 + i], 0.f)) * dv[k0 + i] : 0.f;
-        cp_async_commit();
-    };
-
-    float acc[N / 8][4];
-#pragma unroll
-    for (int nt = 0; nt < N / 8; nt++) acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.f;
-    prefetch(0, 0);
-    cp_async_wait_all();
-    __syncthreads();
-    for (int kt = 0; kt < ntiles; kt++) {
-        const int buf = kt & 1;
-        if (kt + 1 < ntiles) prefetch(kt + 1, buf ^ 1);
-        const T* Xb = Xs + buf * kTile * LDP;
-        const T* Bb = Bs + buf * kTile * LDN;
-        const float* wb = ws + buf * kTile;
-#pragma unroll
-        for (int kk = 0; kk < kTile / 16; kk++) {
-            unsigned xa[4];
-            ldsm_x4_trans(xa, Xb + (kk * 16 + (lane & 7) + (lane >> 4) * 8) * LDP + warp * 16 + ((lane >> 3) & 1) * 8);
-            // scale column t of Xᵀ by w_t: registers 0,1 hold t = 2tig, 2tig+1; 2,3 hold t + 8
-            const float w0 = wb[kk * 16 + 2 * tig], w1 = wb[kk * 16 + 2 * tig + 1];
-            const float w8 = wb[kk * 16 + 8 + 2 * tig], w9 = wb[kk * 16 + 9 + 2 * tig];
-#pragma unroll
-            for (int r = 0; r < 4; r++) {
-                const float lo = r < 2 ? w0 : w8, hi = r < 2 ? w1 : w9;
-                float2 f;
-                if constexpr (std::is_same_v<T, __nv_bfloat16>) f = __bfloat1622float2(*reinterpret_cast<__nv_bfloat162*>(&xa[r]));
-                else f = __half22float2(*reinterpret_cast<__half2*>(&xa[r]));
-                xa[r] = pack2<T>(f.x * lo, f.y * hi);
-            }
-#pragma unroll
-            for (int np = 0; np < N / 16; np++) {
-                unsigned bf[4];
-                ldsm_x4_trans(bf, Bb + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LDN + np * 16 + (lane >> 4) * 8);
-                mma16816<T>(acc[2 * np], xa, bf[0], bf[1]);
-                mma16816<T>(acc[2 * np + 1], xa, bf[2], bf[3]);
-            }
-        }
-        cp_async_wait_all();
-        __syncthreads();
-    }
-    float* out = states + ((b * nchunks + c) * a.heads + h) * int64_t(P) * N;
-    const int p0 = warp * 16 + gq;
-#pragma unroll
-    for (int nt = 0; nt < N / 8; nt++) {
-        const int n = nt * 8 + 2 * tig;
-        *reinterpret_cast<float2*>(out + p0 * N + n) = make_float2(acc[nt][0], acc[nt][1]);
-        *reinterpret_cast<float2*>(out + (p0 + 8) * N + n) = make_float2(acc[nt][2], acc[nt][3]);
-    }
-}
-
-// ---- chunk scan on raw mma.sync (m16n8k16), FlashAttention-2 style: each warp owns 16
-// output rows; C stays in registers as the A operand, C·Bᵀ lands in registers, is decayed
-// and masked there and becomes the A operand of P·X without a trip through shared memory;
-// B and X tiles are double-buffered with cp.async. P = 64 (the incoming state uses the
-// second B buffer before the loop), N in {64, 128}; 16-byte aligned rows (else the wmma kernel).
-template <int P, int N, class T>
-constexpr size_t chunk_scan_mma_smem() {
-    return sizeof(T) * (size_t(kTile) * (N + 8) * 2 + size_t(2) * kTile * (P + 8)) + 4 * 4 * kTile;
-}
-
-// grid (nchunks * Q/64, H, B), 128 threads (4 warps × 16 rows).
-template <class T, int P, int N>
-__global__ void __launch_bounds__(128, 4) ssd_chunk_scan_mma_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
-                                                                 const float* __restrict__ dtv,
-                                                                 const float* __restrict__ cum,
-                                                                 const T* __restrict__ incoming, int64_t nchunks) {
-    static_assert(P == 64 && N % 16 == 0, "the second B buffer holds the incoming state");
-    constexpr int LDN = N + 8, LDP = P + 8;
-    extern __shared__ __align__(128) unsigned char smem_raw[];
-    static_assert(kTile * (N + 8) <= 2 * kTile * (P + 8), "C tile fits in the X buffers");
-    T* Bs = reinterpret_cast<T*>(smem_raw);  // [2][64][LDN]; buffer 1 first holds S_in [P][LDN]
-    T* Ss = Bs + kTile * LDN;
-    T* Xs = Bs + 2 * kTile * LDN;            // [2][64][LDP]; first holds the C tile [64][LDN]
-    T* Cs = Xs;
-    float* cj = reinterpret_cast<float*>(Xs + 2 * kTile * LDP);  // [2][64]
-    float* dj = cj + 2 * kTile;                                  // [2][64]
-
-    // grid (H, nchunks * Q/64, B): the heads of a group run side by side (B, C tiles from
-    // L2), and the row tiles with the most key tiles start first.
     const int tiles_per_chunk = Q / kTile;
-    const int64_t c = blockIdx.y / tiles_per_chunk;
-    const int rt = tiles_per_chunk - 1 - int(blockIdx.y % tiles_per_chunk);
-    const int64_t h = blockIdx.x, b = blockIdx.z;
-    const int64_t g = h / (a.heads / a.groups);
-    const int64_t t0 = c * Q;
-    const int64_t i0 = t0 + int64_t(rt) * kTile;
+    float4* CBs = reinterpret_cast<float4*>(smem_raw);                 // [tile][warp][8][32]
+    T* ring = reinterpret_cast<T*>(CBs + tiles_per_chunk * 4 * 8 * 32);  // [kRing][64][kUnitLd]
+    float* scal = reinterpret_cast<float*>(ring + kRing * kTile * kUnitLd);  // [4][cum Q | w Q | Δ 64]
+    const int slot_floats = 2 * Q + kTile;
+
+    // heavy row tiles first; the row tiles of one (chunk, group, heads) side by side (X, S_in from L2)
+    const int hpg = int(a.heads / a.groups), nsplit = (hpg + HS - 1) / HS;
+    int64_t idx = blockIdx.x;
+    const int rt = tiles_per_chunk - 1 - int(idx % tiles_per_chunk);
+    idx /= tiles_per_chunk;
+    const int hs = int(idx % nsplit);
+    idx /= nsplit;
+    const int64_t g = idx % a.groups, c = idx / a.groups, b = blockIdx.y;
+    const int64_t t0 = c * Q, i0 = t0 + int64_t(rt) * kTile;
     if (i0 >= a.seqlen) return;
+    const int64_t h0 = g * hpg + int64_t(hs) * HS;
+    const int nh = min(HS, hpg - hs * HS);
     const int valid_i = int(min(int64_t(kTile), a.seqlen - i0));
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int gq = lane >> 2, tig = lane & 3;
-    const float* dv = dtv + (b * a.heads + h) * Lpad;
-    const float* cm = cum + (b * a.heads + h) * Lpad;
-    const T* Cg = static_cast<const T*>(a.C) + b * a.C_stride_b + g * N;
-    const T* Bg = static_cast<const T*>(a.B) + b * a.B_stride_b + g * N;
-    const T* xg = static_cast<const T*>(a.x) + b * a.x_stride_b + h * P;
-
-    auto load_rows = [&](T* dst, int ld, const T* src, int64_t stride, int rows, int cols, int valid) {
-        const int cv = cols / 8;
-        for (int idx = threadIdx.x; idx < rows * cv; idx += blockDim.x) {
-            const int r = idx / cv, c8 = (idx % cv) * 8;
-            const bool ok = r < valid;
-            cp_async16(dst + r * ld + c8, ok ? src + r * stride + c8 : src, ok);
-        }
-    };
-    auto prefetch = [&](int jt, int buf) {
-        const int64_t j0 = t0 + int64_t(jt) * kTile;
-        const int valid_j = int(min(int64_t(kTile), a.seqlen - j0));
-        load_rows(Bs + buf * kTile * LDN, LDN, Bg + j0 * a.B_stride_t, a.B_stride_t, kTile, N, valid_j);
-        load_rows(Xs + buf * kTile * LDP, LDP, xg + j0 * a.x_stride_t, a.x_stride_t, kTile, P, valid_j);
-        for (int j = threadIdx.x; j < kTile; j += blockDim.x) {
-            cj[buf * kTile + j] = j < valid_j ? cm[j0 + j] : 0.f;
-            dj[buf * kTile + j] = j < valid_j ? dv[j0 + j] : 0.f;
-        }
-        cp_async_commit();
-    };
-
-    load_rows(Cs, LDN, Cg + i0 * a.C_stride_t, a.C_stride_t, kTile, N, valid_i);
-    load_rows(Ss, LDN, incoming + ((b * nchunks + c) * a.heads + h) * int64_t(P) * N, N, P, N, P);
-    cp_async_commit();
     const int r0 = warp * 16 + gq, r1 = r0 + 8;
-    const float ci0 = r0 < valid_i ? cm[i0 + r0] : 0.f;
-    const float ci1 = r1 < valid_i ? cm[i0 + r1] : 0.f;
+
+    auto unit = [&](int u) { return ring + u * kTile * kUnitLd; };
+    // 64 rows × 64 columns of T from src (row stride `stride`), rows >= valid as zeros; thread
+    // copies 16 bytes of rows lr, lr + 16, lr + 32, lr + 48 (128 threads)
+    const int lr = threadIdx.x >> 3, lc = (threadIdx.x & 7) * 8;
+    auto load_unit = [&](int u, const T* src, int64_t stride, int valid) {
+        T* dst = unit(u) + lr * kUnitLd + lc;
+        const T* sp = src + lr * stride + lc;
+#pragma unroll
+        for (int k = 0; k < 4; k++) {
+            const bool ok = lr + 16 * k < valid;
+            cp_async16(dst + 16 * k * kUnitLd, ok ? sp + 16 * k * stride : src, ok);
+        }
+    };
+
+    // ---- phase 1: C → registers, score tiles C·B_jᵀ → shared memory
+    const T* Cg = static_cast<const T*>(a.C) + b * a.C_stride_b + i0 * a.C_stride_t + g * N;
+    const T* Bg = static_cast<const T*>(a.B) + b * a.B_stride_b + t0 * a.B_stride_t + g * N;
+    auto load_B = [&](int jt) {  // key tile jt into units ((jt + 1) & 1)·NU ...
+        const int valid_j = int(min(int64_t(kTile), a.seqlen - t0 - int64_t(jt) * kTile));
+#pragma unroll
+        for (int k = 0; k < NU; k++)
+            load_unit(((jt + 1) & 1) * NU + k, Bg + int64_t(jt) * kTile * a.B_stride_t + k * 64, a.B_stride_t, valid_j);
+    };
+#pragma unroll
+    for (int k = 0; k < NU; k++) load_unit(k, Cg + k * 64, a.C_stride_t, valid_i);
+    load_B(0);
+    cp_async_commit();
     cp_async_wait_all();
     __syncthreads();
-
     unsigned ca[N / 16][4];
 #pragma unroll
     for (int kk = 0; kk < N / 16; kk++)
-        ldsm_x4(ca[kk], Cs + (warp * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LDN + kk * 16 + (lane >> 4) * 8);
-
-    // incoming-state term: O = exp(cum_i) · C · S_inᵀ
-    float o[P / 8][4];
-#pragma unroll
-    for (int nt = 0; nt < P / 8; nt++) o[nt][0] = o[nt][1] = o[nt][2] = o[nt][3] = 0.f;
-#pragma unroll
-    for (int kk = 0; kk < N / 16; kk++)
-#pragma unroll
-        for (int np = 0; np < P / 16; np++) {
-            unsigned bf[4];
-            ldsm_x4(bf, Ss + (np * 16 + (lane & 7) + (lane >> 4) * 8) * LDN + kk * 16 + ((lane >> 3) & 1) * 8);
-            mma16816<T>(o[2 * np], ca[kk], bf[0], bf[1]);
-            mma16816<T>(o[2 * np + 1], ca[kk], bf[2], bf[3]);
-        }
-    {
-        const float e0 = __expf(fminf(ci0, 0.f)), e1 = __expf(fminf(ci1, 0.f));
-#pragma unroll
-        for (int nt = 0; nt < P / 8; nt++) {
-            o[nt][0] *= e0; o[nt][1] *= e0; o[nt][2] *= e1; o[nt][3] *= e1;
-        }
-    }
-    __syncthreads();  // C and S_in are read by all warps before the prefetches overwrite them
-    prefetch(0, 0);
-    cp_async_wait_all();
-    __syncthreads();
-
+        ldsm_x4(ca[kk], unit(kk / 4) + (warp * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * kUnitLd + (kk % 4) * 16 +
+                            (lane >> 4) * 8);
+    __syncthreads();  // C units free
     for (int jt = 0; jt <= rt; jt++) {
-        const int buf = jt & 1;
-        if (jt < rt) prefetch(jt + 1, buf ^ 1);
-        const T* Bb = Bs + buf * kTile * LDN;
-        const T* Xb = Xs + buf * kTile * LDP;
-        const float* cjb = cj + buf * kTile;
-        const float* djb = dj + buf * kTile;
+        if (jt < rt) {
+            load_B(jt + 1);
+            cp_async_commit();
+        }
+        const int ub = ((jt + 1) & 1) * NU;
         float s[kTile / 8][4];
 #pragma unroll
         for (int nt = 0; nt < kTile / 8; nt++) s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
@@ -675,61 +567,304 @@ __global__ void __launch_bounds__(128, 4) ssd_chunk_scan_mma_kernel(const mamba4
 #pragma unroll
             for (int jp = 0; jp < kTile / 16; jp++) {
                 unsigned bf[4];
-                ldsm_x4(bf, Bb + (jp * 16 + (lane & 7) + (lane >> 4) * 8) * LDN + kk * 16 + ((lane >> 3) & 1) * 8);
+                ldsm_x4(bf, unit(ub + kk / 4) + (jp * 16 + (lane & 7) + (lane >> 4) * 8) * kUnitLd + (kk % 4) * 16 +
+                                ((lane >> 3) & 1) * 8);
                 mma16816<T>(s[2 * jp], ca[kk], bf[0], bf[1]);
                 mma16816<T>(s[2 * jp + 1], ca[kk], bf[2], bf[3]);
             }
-        const bool diag = jt == rt;
+        float4* cb = CBs + (jt * 4 + warp) * 8 * 32 + lane;
 #pragma unroll
-        for (int nt = 0; nt < kTile / 8; nt++)
+        for (int nt = 0; nt < kTile / 8; nt++) cb[nt * 32] = make_float4(s[nt][0], s[nt][1], s[nt][2], s[nt][3]);
+        cp_async_wait_all();
+        __syncthreads();
+    }
+
+    // ---- phase 2: the heads; stage s = (head s / spH, part s % spH): S_in units, then X tiles 0..rt
+    const int spH = NU + rt + 1, total = nh * spH;
+    const int64_t HPN = int64_t(P) * N;
+    // loads run kRing − 1 stages ahead of compute; (lh, lk): head and part of the next stage to load
+    int lh = 0, lk = 0;
+    const T* in_c = incoming + ((b * nchunks + c) * a.heads + h0) * HPN;
+    const T* x_c = static_cast<const T*>(a.x) + b * a.x_stride_b + t0 * a.x_stride_t + h0 * P;
+    const float* cum_c = cum + (b * a.heads + h0) * Lpad + t0;
+    const float* wv_c = wv + (b * a.heads + h0) * Lpad + t0;
+    const float* dv_c = dtv + (b * a.heads + h0) * Lpad + t0 + rt * kTile;
+    auto load_stage = [&](int st) {
+        if (st < total) {
+            const int u = st % kRing;
+            if (lk < NU) {
+                load_unit(u, in_c + lh * HPN + lk * 64, N, P);
+                if (lk == 0) {  // the head's cum [0, (rt+1)·64), w [0, rt·64), Δ of tile rt
+                    float* sl = scal + (lh & 3) * slot_floats;
+                    const int64_t o = int64_t(lh) * Lpad;
+                    const int ncum = (rt + 1) * 16, nw = rt * 16;
+                    const int e = threadIdx.x;
+                    if (e < ncum) cp_async16(sl + e * 4, cum_c + o + e * 4, true);
+                    else if (e < ncum + nw) cp_async16(sl + Q + (e - ncum) * 4, wv_c + o + (e - ncum) * 4, true);
+                    else if (e < ncum + nw + 16) cp_async16(sl + 2 * Q + (e - ncum - nw) * 4, dv_c + o + (e - ncum - nw) * 4, true);
+                }
+            } else {
+                const int jt = lk - NU;
+                load_unit(u, x_c + int64_t(jt) * kTile * a.x_stride_t + lh * P, a.x_stride_t,
+                          int(min(int64_t(kTile), a.seqlen - t0 - int64_t(jt) * kTile)));
+            }
+            if (++lk == spH) lk = 0, lh++;
+        }
+        cp_async_commit();  // empty groups keep the wait count uniform
+    };
 #pragma unroll
-            for (int e = 0; e < 4; e++) {
-                const int row = e < 2 ? r0 : r1;
-                const int col = nt * 8 + 2 * tig + (e & 1);
-                const float ci = e < 2 ? ci0 : ci1;
-                float v = s[nt][e] * __expf(fminf(ci - cjb[col], 0.f)) * djb[col];
-                if (diag && col > row) v = 0.f;
-                s[nt][e] = v;
+    for (int st = 0; st < kRing - 1; st++) load_stage(st);
+
+    const T* zg = static_cast<const T*>(a.z);
+    float o[P / 8][4];
+    int hi = 0, k = 0;  // head and part of the stage being computed
+    for (int st = 0; st < total; st++, (++k == spH ? (k = 0, hi++) : 0)) {
+        cp_async_wait<kRing - 2>();
+        __syncthreads();  // stage st landed for all; stage st-1 done, its unit free
+        load_stage(st + kRing - 1);
+        const T* U = unit(st % kRing);
+        const float* scum = scal + (hi & 3) * slot_floats;
+        const float ci0 = scum[rt * kTile + r0], ci1 = scum[rt * kTile + r1];
+        if (k < NU) {  // O (+)= C[:, 64k..] · S_in[:, 64k..]ᵀ
+            if (k == 0) {
+#pragma unroll
+                for (int nt = 0; nt < P / 8; nt++) o[nt][0] = o[nt][1] = o[nt][2] = o[nt][3] = 0.f;
             }
 #pragma unroll
+            for (int ku = 0; ku < NU; ku++) {
+                if (ku != k) continue;
+#pragma unroll
+                for (int kq = 0; kq < 4; kq++)
+#pragma unroll
+                    for (int np = 0; np < P / 16; np++) {
+                        unsigned bf[4];
+                        ldsm_x4(bf, U + (np * 16 + (lane & 7) + (lane >> 4) * 8) * kUnitLd + kq * 16 + ((lane >> 3) & 1) * 8);
+                        mma16816<T>(o[2 * np], ca[ku * 4 + kq], bf[0], bf[1]);
+                        mma16816<T>(o[2 * np + 1], ca[ku * 4 + kq], bf[2], bf[3]);
+                    }
+            }
+            if (k == NU - 1) {
+                const float e0 = __expf(fminf(ci0, 0.f)), e1 = __expf(fminf(ci1, 0.f));
+#pragma unroll
+                for (int nt = 0; nt < P / 8; nt++) {
+                    o[nt][0] *= e0; o[nt][1] *= e0; o[nt][2] *= e1; o[nt][3] *= e1;
+                }
+            }
+            continue;
+        }
+        const int jt = k - NU;
+        const float4* cb = CBs + (jt * 4 + warp) * 8 * 32 + lane;
+        const bool diag = jt == rt;
+        float a0 = 1.f, a1 = 1.f;
+        if (!diag) {
+            const float ce = scum[jt * kTile + kTile - 1];
+            a0 = __expf(fminf(ci0 - ce, 0.f));
+            a1 = __expf(fminf(ci1 - ce, 0.f));
+        }
+        const float* sw = scum + Q + jt * kTile;
+        const float* scj = scum + rt * kTile;
+        const float* sdt = scum + 2 * Q;
+#pragma unroll
         for (int kk = 0; kk < kTile / 16; kk++) {
-            const unsigned pa[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
-                                    pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]),
-                                    pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+            if (diag && kk > warp) break;  // keys after every row of this warp
+            const float4 s0 = cb[(2 * kk) * 32], s1 = cb[(2 * kk + 1) * 32];
+            const int j = kk * 16 + 2 * tig;  // columns j, j+1 (s0) and j+8, j+9 (s1)
+            float v[8] = {s0.x, s0.y, s0.z, s0.w, s1.x, s1.y, s1.z, s1.w};
+            if (!diag) {
+                const float2 w0 = *reinterpret_cast<const float2*>(sw + j), w8 = *reinterpret_cast<const float2*>(sw + j + 8);
+                v[0] *= a0 * w0.x; v[1] *= a0 * w0.y; v[2] *= a1 * w0.x; v[3] *= a1 * w0.y;
+                v[4] *= a0 * w8.x; v[5] *= a0 * w8.y; v[6] *= a1 * w8.x; v[7] *= a1 * w8.y;
+            } else {
+#pragma unroll
+                for (int e = 0; e < 8; e++) {
+                    const int col = j + (e >> 2) * 8 + (e & 1);
+                    const int row = (e & 2) ? r1 : r0;
+                    const float ci = (e & 2) ? ci1 : ci0;
+                    v[e] = col > row ? 0.f : v[e] * __expf(fminf(ci - scj[col], 0.f)) * sdt[col];
+                }
+            }
+            const unsigned pa[4] = {pack2<T>(v[0], v[1]), pack2<T>(v[2], v[3]), pack2<T>(v[4], v[5]), pack2<T>(v[6], v[7])};
 #pragma unroll
             for (int np = 0; np < P / 16; np++) {
                 unsigned bf[4];
-                ldsm_x4_trans(bf, Xb + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LDP + np * 16 + (lane >> 4) * 8);
+                ldsm_x4_trans(bf, U + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * kUnitLd + np * 16 + (lane >> 4) * 8);
                 mma16816<T>(o[2 * np], pa, bf[0], bf[1]);
                 mma16816<T>(o[2 * np + 1], pa, bf[2], bf[3]);
             }
         }
-        cp_async_wait_all();
-        __syncthreads();
-    }
-    // Epilogue: D skip and z gate; the last X buffer holds this tile's own tokens.
-    const T* Xd = Xs + (rt & 1) * kTile * LDP;
-    const float Dh = a.D ? a.D[h] : 0.f;
-    const T* zg = static_cast<const T*>(a.z);
-    T* yg = static_cast<T*>(a.y) + b * a.y_stride_b + h * P;
+        if (!diag) continue;
+        // epilogue of the head: D skip and z gate; U holds this tile's own tokens
+        const int64_t h = h0 + hi;
+        const float Dh = a.D ? a.D[h] : 0.f;
+        T* yg = static_cast<T*>(a.y) + b * a.y_stride_b + h * P;
 #pragma unroll
-    for (int half = 0; half < 2; half++) {
-        const int row = half ? r1 : r0;
-        if (row >= valid_i) continue;
-        const int64_t t = i0 + row;
+        for (int half = 0; half < 2; half++) {
+            const int row = half ? r1 : r0;
+            if (row >= valid_i) continue;
+            const int64_t t = i0 + row;
 #pragma unroll
-        for (int nt = 0; nt < P / 8; nt++) {
-            const int p = nt * 8 + 2 * tig;
-            float v0 = o[nt][2 * half] + Dh * to_f32(Xd[row * LDP + p]);
-            float v1 = o[nt][2 * half + 1] + Dh * to_f32(Xd[row * LDP + p + 1]);
-            if (zg) {
-                const T* zr = zg + b * a.z_stride_b + t * a.z_stride_t + h * P + p;
-                v0 *= silu_f(to_f32(zr[0]));
-                v1 *= silu_f(to_f32(zr[1]));
+            for (int nt = 0; nt < P / 8; nt++) {
+                const int p = nt * 8 + 2 * tig;
+                float v0 = o[nt][2 * half] + Dh * to_f32(U[row * kUnitLd + p]);
+                float v1 = o[nt][2 * half + 1] + Dh * to_f32(U[row * kUnitLd + p + 1]);
+                if (zg) {
+                    const T* zr = zg + b * a.z_stride_b + t * a.z_stride_t + h * P + p;
+                    v0 *= silu_f(to_f32(zr[0]));
+                    v1 *= silu_f(to_f32(zr[1]));
+                }
+                T* yr = yg + t * a.y_stride_t + p;
+                if (y_pairs) {
+                    *reinterpret_cast<unsigned*>(yr) = pack2<T>(v0, v1);
+                } else {
+                    yr[0] = from_f32<T>(v0);
+                    yr[1] = from_f32<T>(v1);
+                }
             }
-            T* yr = yg + t * a.y_stride_t + p;
-            yr[0] = from_f32<T>(v0);
-            yr[1] = from_f32<T>(v1);
+        }
+    }
+}
+
+// ---- chunk states and state passing in one pass, on mma.sync. Block = (b, h), 4·N/64 warps:
+// warp (pb, nu) owns state rows p in [16 pb, 16 pb + 16) and columns n in [64 nu, 64 nu + 64)
+// in fp32 registers and walks the chunks in order; each 64-token tile of x and B (and the
+// chunk weights wc_t = exp(cum_last − cum_t)·Δ_t) streams through a ring of kStateRing stages
+// with cp.async. At the start of chunk c the registers hold S_in[c]: written (as T) for the
+// chunk scan, then S ← exp(cum_last_c)·S + Xᵀ·diag(wc)·B over the chunk's tiles (Xᵀ·diag(wc)
+// rounded to T as the A operand). The state after the last chunk goes to ssm_state (fp32).
+// No fp32 chunk states in memory; the recurrence over chunks is the loop itself.
+constexpr int kStateRing = 6;
+constexpr int kStageScalars = 80;  // wc of the tile's 64 tokens, then cum[t0 + Q − 4, t0 + Q)
+
+template <int N, class T>
+constexpr size_t chunk_state_fused_smem() {
+    return size_t(kStateRing) * ((1 + N / 64) * kTile * kUnitLd * sizeof(T) + kStageScalars * 4);
+}
+
+// grid (H, B), 128·N/64 threads.
+template <class T, int P, int N>
+__global__ void __launch_bounds__(256) ssd_chunk_state_fused_kernel(const mamba4j_ssd_args a, int Q, int64_t Lpad,
+                                                                      const float* __restrict__ cum,
+                                                                      const float* __restrict__ wc, T* __restrict__ incoming,
+                                                                      int64_t nchunks) {
+    static_assert(P == 64 && (N == 64 || N == 128), "4 warps × 16 rows, units of 64 columns");
+    constexpr int NU = N / 64;
+    constexpr size_t kStageBytes = (1 + NU) * kTile * kUnitLd * sizeof(T) + kStageScalars * 4;
+    extern __shared__ __align__(128) unsigned char smem_raw[];
+    const int64_t h = blockIdx.x, b = blockIdx.y;
+    const int64_t g = h / (a.heads / a.groups);
+    const int64_t slot = a.state_slots ? a.state_slots[b] : b;
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int gq = lane >> 2, tig = lane & 3;
+    const int pb = warp & 3, nu = warp >> 2;
+    const int tpc = Q / kTile;
+    const int total = int(nchunks) * tpc;
+    const int64_t HPN = int64_t(P) * N;
+    auto stage_x = [&](int u) { return reinterpret_cast<T*>(smem_raw + u * kStageBytes); };
+    auto stage_s = [&](int u) {
+        return reinterpret_cast<float*>(smem_raw + u * kStageBytes + (1 + NU) * kTile * kUnitLd * sizeof(T));
+    };
+    const T* xg = static_cast<const T*>(a.x) + b * a.x_stride_b + h * P;
+    const T* Bg = static_cast<const T*>(a.B) + b * a.B_stride_b + g * N;
+    const float* cm = cum + (b * a.heads + h) * Lpad;
+    const float* wcg = wc + (b * a.heads + h) * Lpad;
+
+    // thread copies 16 bytes of rows lr + RP·i of each unit (RP = threads / 8 = 16·NU)
+    constexpr int RP = 16 * NU, PASSES = kTile / RP;
+    const int lr = threadIdx.x >> 3, lc = (threadIdx.x & 7) * 8;
+    const T* xp = xg + lr * a.x_stride_t + lc;
+    const T* bp = Bg + lr * a.B_stride_t + lc;
+    const int64_t xs = RP * a.x_stride_t, bs = RP * a.B_stride_t;
+    auto load_stage = [&](int st) {
+        if (st < total) {
+            const int u = st % kStateRing;
+            const int64_t t = int64_t(st) * kTile;  // chunks are whole tiles, so tile st starts at token st·64
+            const int valid = int(min(int64_t(kTile), a.seqlen - t));  // may be <= 0 in the last chunk
+            T* X = stage_x(u) + lr * kUnitLd + lc;
+            const T* xsrc = xp + t * a.x_stride_t;
+            const T* bsrc = bp + t * a.B_stride_t;
+#pragma unroll
+            for (int i = 0; i < PASSES; i++) {
+                const bool ok = lr + RP * i < valid;
+                cp_async16(X + RP * i * kUnitLd, ok ? xsrc + i * xs : xg, ok);
+#pragma unroll
+                for (int k = 0; k < NU; k++)
+                    cp_async16(X + ((1 + k) * kTile + RP * i) * kUnitLd, ok ? bsrc + i * bs + k * 64 : xg, ok);
+            }
+            float* S = stage_s(u);
+            const int e = threadIdx.x;
+            if (e < 16) cp_async16(S + e * 4, wcg + t + e * 4, true);
+            else if (e == 16) cp_async16(S + 64, cm + (st / tpc) * int64_t(Q) + Q - 4, true);
+        }
+        cp_async_commit();
+    };
+
+    float acc[8][4];
+    const int p0 = pb * 16 + gq;
+    float* Sg = a.ssm_state ? a.ssm_state + (slot * a.heads + h) * HPN : nullptr;
+#pragma unroll
+    for (int nt = 0; nt < 8; nt++) {
+        const int n = nu * 64 + nt * 8 + 2 * tig;
+        float2 v0 = make_float2(0.f, 0.f), v1 = v0;
+        if (Sg) {
+            v0 = *reinterpret_cast<const float2*>(Sg + p0 * N + n);
+            v1 = *reinterpret_cast<const float2*>(Sg + (p0 + 8) * N + n);
+        }
+        acc[nt][0] = v0.x; acc[nt][1] = v0.y; acc[nt][2] = v1.x; acc[nt][3] = v1.y;
+    }
+#pragma unroll
+    for (int st = 0; st < kStateRing - 1; st++) load_stage(st);
+
+    for (int st = 0; st < total; st++) {
+        cp_async_wait<kStateRing - 2>();
+        __syncthreads();
+        load_stage(st + kStateRing - 1);
+        const int u = st % kStateRing;
+        const T* X = stage_x(u);
+        const T* Bu = X + (1 + nu) * kTile * kUnitLd;
+        const float* S = stage_s(u);
+        if (st % tpc == 0) {  // chunk start: S_in[c] out, then decay by the chunk's total
+            const int64_t c = st / tpc;
+            T* in = incoming + ((b * nchunks + c) * a.heads + h) * HPN;
+            const float decay = __expf(fminf(S[64 + 3], 0.f));
+#pragma unroll
+            for (int nt = 0; nt < 8; nt++) {
+                const int n = nu * 64 + nt * 8 + 2 * tig;
+                *reinterpret_cast<unsigned*>(in + p0 * N + n) = pack2<T>(acc[nt][0], acc[nt][1]);
+                *reinterpret_cast<unsigned*>(in + (p0 + 8) * N + n) = pack2<T>(acc[nt][2], acc[nt][3]);
+#pragma unroll
+                for (int e = 0; e < 4; e++) acc[nt][e] *= decay;
+            }
+        }
+#pragma unroll
+        for (int kk = 0; kk < kTile / 16; kk++) {
+            unsigned xa[4];
+            ldsm_x4_trans(xa, X + (kk * 16 + (lane & 7) + (lane >> 4) * 8) * kUnitLd + pb * 16 + ((lane >> 3) & 1) * 8);
+            // scale column t of Xᵀ by wc_t: registers 0,1 hold t = 2tig, 2tig+1; 2,3 hold t + 8
+            const float2 w0 = *reinterpret_cast<const float2*>(S + kk * 16 + 2 * tig);
+            const float2 w8 = *reinterpret_cast<const float2*>(S + kk * 16 + 8 + 2 * tig);
+#pragma unroll
+            for (int r = 0; r < 4; r++) {
+                const float2 w = r < 2 ? w0 : w8;
+                float2 f;
+                if constexpr (std::is_same_v<T, __nv_bfloat16>) f = __bfloat1622float2(*reinterpret_cast<__nv_bfloat162*>(&xa[r]));
+                else f = __half22float2(*reinterpret_cast<__half2*>(&xa[r]));
+                xa[r] = pack2<T>(f.x * w.x, f.y * w.y);
+            }
+#pragma unroll
+            for (int np = 0; np < 4; np++) {
+                unsigned bf[4];
+                ldsm_x4_trans(bf, Bu + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * kUnitLd + np * 16 + (lane >> 4) * 8);
+                mma16816<T>(acc[2 * np], xa, bf[0], bf[1]);
+                mma16816<T>(acc[2 * np + 1], xa, bf[2], bf[3]);
+            }
+        }
+    }
+    if (Sg) {
+#pragma unroll
+        for (int nt = 0; nt < 8; nt++) {
+            const int n = nu * 64 + nt * 8 + 2 * tig;
+            *reinterpret_cast<float2*>(Sg + p0 * N + n) = make_float2(acc[nt][0], acc[nt][1]);
+            *reinterpret_cast<float2*>(Sg + (p0 + 8) * N + n) = make_float2(acc[nt][2], acc[nt][3]);
         }
     }
 }
@@ -760,54 +895,68 @@ static void launch_chunked(mamba4j_context* ctx, const mamba4j_ssd_args& a) {
     const size_t st_bytes = size_t(B * nchunks * H) * P * N * 4;
     const size_t in_bytes = size_t(B * nchunks * H) * P * N * sizeof(T);
     auto align256 = [](size_t v) { return (v + 255) / 256 * 256; };
-    Scratch ws(ctx, 2 * align256(f_bytes) + align256(st_bytes) + align256(in_bytes));
-    float* dtv = ws.as<float>();
-    float* cum = ws.as<float>(align256(f_bytes));
-    float* states = ws.as<float>(2 * align256(f_bytes));
-    T* incoming = ws.as<T>(2 * align256(f_bytes) + align256(st_bytes));
-
     auto al16 = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
     const bool vec = al16(a.x) && al16(a.B) && al16(a.C) && a.x_stride_t % 8 == 0 && a.x_stride_b % 8 == 0 &&
                      a.B_stride_t % 8 == 0 && a.B_stride_b % 8 == 0 && a.C_stride_t % 8 == 0 &&
                      a.C_stride_b % 8 == 0 && P % 8 == 0 && N % 8 == 0;
 
-    ssd_cumsum_kernel<T><<<dim3(unsigned(nchunks), unsigned(H), unsigned(B)), kCumThreads, 0, s>>>(a, Q, Lpad, dtv, cum);
+    const bool mma_path = vec && P == 64 && (N == 128 || N == 64);
+    const size_t st_used = mma_path ? 0 : align256(st_bytes);  // fp32 chunk states: only off the mma path
+    Scratch ws(ctx, 4 * align256(f_bytes) + st_used + align256(in_bytes));
+    float* dtv = ws.as<float>();
+    float* cum = ws.as<float>(align256(f_bytes));
+    float* wv = ws.as<float>(2 * align256(f_bytes));
+    float* wcv = ws.as<float>(3 * align256(f_bytes));
+    T* incoming = ws.as<T>(4 * align256(f_bytes));
+    float* states = ws.as<float>(4 * align256(f_bytes) + align256(in_bytes));
+
+    ssd_cumsum_kernel<T><<<dim3(unsigned(nchunks), unsigned(H), unsigned(B)), kCumThreads, 0, s>>>(a, Q, Lpad, dtv, cum, wv, wcv);
     check_launch("ssd_cumsum_kernel");
 
-    const bool mma_path = vec && P == 64 && (N == 128 || N == 64);
     if (mma_path) {
-        auto run_state_mma = [&](auto kernel, size_t smem) {
+        auto run_state = [&](auto kernel, size_t smem, int threads) {
             check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "cudaFuncSetAttribute");
-            kernel<<<dim3(unsigned(H), unsigned(nchunks), unsigned(B)), 128, smem, s>>>(a, Q, Lpad, dtv, cum, states, nchunks);
-            check_launch("ssd_chunk_state_mma_kernel");
+            kernel<<<dim3(unsigned(H), unsigned(B)), threads, smem, s>>>(a, Q, Lpad, cum, wcv, incoming, nchunks);
+            check_launch("ssd_chunk_state_fused_kernel");
         };
-        if (N == 128) run_state_mma(ssd_chunk_state_mma_kernel<T, 64, 128>, chunk_state_mma_smem<64, 128, T>());
-        else run_state_mma(ssd_chunk_state_mma_kernel<T, 64, 64>, chunk_state_mma_smem<64, 64, T>());
+        if (N == 128) run_state(ssd_chunk_state_fused_kernel<T, 64, 128>, chunk_state_fused_smem<128, T>(), 256);
+        else run_state(ssd_chunk_state_fused_kernel<T, 64, 64>, chunk_state_fused_smem<64, T>(), 128);
+    } else {
+        const size_t sm_state = chunk_state_smem(P, N, sizeof(T));
+        const int nf = (P / 16) * (N / 16);
+        auto run_state = [&](auto kernel) {
+            check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(sm_state)), "cudaFuncSetAttribute");
+            kernel<<<dim3(unsigned(nchunks), unsigned(H), unsigned(B)), 256, sm_state, s>>>(a, Q, Lpad, dtv, cum, states,
+                                                                                            nchunks, vec);
+            check_launch("ssd_chunk_state_kernel");
+        };
+        if (nf <= 32) run_state(ssd_chunk_state_kernel<T, 4>);
+        else run_state(ssd_chunk_state_kernel<T, 16>);
+        ssd_state_pass_kernel<T><<<dim3(unsigned((int64_t(P) * N + 255) / 256), unsigned(H), unsigned(B)), 256, 0, s>>>(
+            a, Q, Lpad, cum, states, incoming, nchunks);
+        check_launch("ssd_state_pass_kernel");
     }
-    const size_t sm_state = chunk_state_smem(P, N, sizeof(T));
-    const int nf = (P / 16) * (N / 16);
-    auto run_state = [&](auto kernel) {
-        check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(sm_state)), "cudaFuncSetAttribute");
-        kernel<<<dim3(unsigned(nchunks), unsigned(H), unsigned(B)), 256, sm_state, s>>>(a, Q, Lpad, dtv, cum, states, nchunks, vec);
-        check_launch("ssd_chunk_state_kernel");
-    };
-    if (mma_path) {
-    } else if (nf <= 32) run_state(ssd_chunk_state_kernel<T, 4>);
-    else run_state(ssd_chunk_state_kernel<T, 16>);
-
-    ssd_state_pass_kernel<T><<<dim3(unsigned((int64_t(P) * N + 255) / 256), unsigned(H), unsigned(B)), 256, 0, s>>>(
-        a, Q, Lpad, cum, states, incoming, nchunks);
-    check_launch("ssd_state_pass_kernel");
 
     if (mma_path) {
-        auto run_mma = [&](auto kernel, size_t smem) {
+        // heads per block: all of the group's while that leaves >= 3 waves of 2 blocks per SM
+        int sms = 0;
+        check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ctx->device), "cudaDeviceGetAttribute");
+        const int hpg = int(H / a.groups);
+        const int64_t tiles = nchunks * (Q / kTile) * a.groups;
+        int HS = hpg;
+        while (HS > 4 && tiles * ((hpg + HS - 1) / HS) < 6 * int64_t(sms)) HS = (HS + 1) / 2;
+        const int64_t blocks = tiles * ((hpg + HS - 1) / HS);
+        if (blocks > 2147483647) fail(MAMBA4J_ERR_UNSUPPORTED, "ssd: grid too large for one CUDA launch");
+        const bool y_pairs = reinterpret_cast<uintptr_t>(a.y) % 4 == 0 && a.y_stride_t % 2 == 0 && a.y_stride_b % 2 == 0;
+        const size_t smem = chunk_scan_mma_smem(Q, sizeof(T));
+        auto run_mma = [&](auto kernel) {
             check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "cudaFuncSetAttribute");
-            kernel<<<dim3(unsigned(H), unsigned(nchunks * (Q / kTile)), unsigned(B)), 128, smem, s>>>(a, Q, Lpad, dtv, cum,
-                                                                                                     incoming, nchunks);
+            kernel<<<dim3(unsigned(blocks), unsigned(B)), 128, smem, s>>>(a, Q, Lpad, dtv, cum, wv, incoming, nchunks, HS,
+                                                                           y_pairs);
             check_launch("ssd_chunk_scan_mma_kernel");
         };
-        if (N == 128) run_mma(ssd_chunk_scan_mma_kernel<T, 64, 128>, chunk_scan_mma_smem<64, 128, T>());
-        else run_mma(ssd_chunk_scan_mma_kernel<T, 64, 64>, chunk_scan_mma_smem<64, 64, T>());
+        if (N == 128) run_mma(ssd_chunk_scan_mma_kernel<T, 64, 128>);
+        else run_mma(ssd_chunk_scan_mma_kernel<T, 64, 64>);
         return;
     }
     const size_t sm_scan = chunk_scan_smem(P, N, sizeof(T));
