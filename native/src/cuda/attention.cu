@@ -28,9 +28,8 @@
 // (else attn_split). FLASH forces attn_flash_mma (UNSUPPORTED where it does not apply);
 // REFERENCE runs attn_split with one split.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
-#include <cstdlib>
-#include <string>
 #include <type_traits>
 
 #include "../kernels.h"
@@ -41,9 +40,12 @@ namespace mamba4j::cuda {
 
 // ------------------------------------------------------------------ append
 
+// grid (L, B). Block (0, 0) also zeroes the n_counters split counters of attn_decode_mma.
 template <class T>
-__global__ void __launch_bounds__(128) attn_append_kernel(const mamba4j_attention_args a) {
+__global__ void __launch_bounds__(128) attn_append_kernel(const mamba4j_attention_args a, int* counters, int n_counters) {
     const int64_t t = blockIdx.x, b = blockIdx.y;
+    if (t == 0 && b == 0)
+        for (int i = threadIdx.x; i < n_counters; i += blockDim.x) counters[i] = 0;
     const int64_t slot = a.slots ? a.slots[b] : b;
     const int64_t pos = (a.start_pos ? a.start_pos[b] : 0) + t;
     const int64_t row = a.kv_heads * a.head_dim;
@@ -137,6 +139,13 @@ __device__ __forceinline__ void warp_pv(float (&o)[MT][D / 8][4], const float (&
     }
 }
 
+// 2^x on the MUFU unit (ex2.approx.ftz, what -use_fast_math makes of exp2f); 2^-inf = 0.
+__device__ __forceinline__ float exp2_fast(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+
 // One key tile of the online softmax. s: raw scores (masked ones −∞) in, p = 2^(c·s − c·m)
 // out (c = scale·log2 e); m: running raw max per row, l: this lane's share of the running
 // sum; o is rescaled by 2^(c·m_old − c·m_new). Rows whose keys are all masked so far keep
@@ -148,22 +157,30 @@ __device__ __forceinline__ void online_softmax(float (&s)[MT][NT][4], float (&o)
     for (int mt = 0; mt < MT; mt++)
 #pragma unroll
         for (int h = 0; h < 2; h++) {
-            float mx = m[mt][h];
+            float t[NT];  // pairwise trees: short dependency chains
 #pragma unroll
-            for (int nt = 0; nt < NT; nt++) mx = fmaxf(mx, fmaxf(s[mt][nt][2 * h], s[mt][nt][2 * h + 1]));
+            for (int nt = 0; nt < NT; nt++) t[nt] = fmaxf(s[mt][nt][2 * h], s[mt][nt][2 * h + 1]);
+#pragma unroll
+            for (int w = NT / 2; w >= 1; w /= 2)
+#pragma unroll
+                for (int i = 0; i < w; i++) t[i] = fmaxf(t[i], t[i + w]);
+            float mx = fmaxf(m[mt][h], t[0]);
             mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
             mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
             const float cm = mx == -INFINITY ? 0.f : mx * c;
-            const float alpha = exp2f(m[mt][h] * c - cm);  // 0 while m = −∞
+            const float alpha = exp2_fast(m[mt][h] * c - cm);  // 0 while m = −∞
             m[mt][h] = mx;
-            float sum = 0.f;
 #pragma unroll
-            for (int nt = 0; nt < NT; nt++)
+            for (int nt = 0; nt < NT; nt++) {
+                s[mt][nt][2 * h] = exp2_fast(fmaf(s[mt][nt][2 * h], c, -cm));
+                s[mt][nt][2 * h + 1] = exp2_fast(fmaf(s[mt][nt][2 * h + 1], c, -cm));
+                t[nt] = s[mt][nt][2 * h] + s[mt][nt][2 * h + 1];
+            }
 #pragma unroll
-                for (int e = 2 * h; e < 2 * h + 2; e++) {
-                    s[mt][nt][e] = exp2f(fmaf(s[mt][nt][e], c, -cm));
-                    sum += s[mt][nt][e];
-                }
+            for (int w = NT / 2; w >= 1; w /= 2)
+#pragma unroll
+                for (int i = 0; i < w; i++) t[i] += t[i + w];
+            const float sum = t[0];
             l[mt][h] = l[mt][h] * alpha + sum;
 #pragma unroll
             for (int dn = 0; dn < DN; dn++) {
@@ -177,18 +194,18 @@ __device__ __forceinline__ void online_softmax(float (&s)[MT][NT][4], float (&o)
 
 // NW warps of 16·MT query rows each: BM = 16·MT·NW rows of one head per block; Q, and two
 // buffers of K and V tiles (cp.async, the next tile loads while this one is used).
-template <class T, int D, int MT, int NW>
+template <class T, int D, int MT, int NW, int BN>
 struct FlashTile {
     static constexpr int BM = 16 * MT * NW, LD = D + 8;
-    static constexpr size_t smem = sizeof(T) * size_t(LD) * (BM + 4 * kAttnKeys);
+    static constexpr size_t smem = sizeof(T) * size_t(LD) * (BM + 4 * BN);
 };
 
 // grid (ceil(L/BM) · B · Hq): heads fastest (the query heads of one KV head run side by side
 // and share its K/V in L2), then rows, then query tiles from the last (longest) to the first.
-template <class T, int D, int MT, int NW>
+template <class T, int D, int MT, int NW, int BN>
 __global__ void __launch_bounds__(NW * 32, 2) attn_flash_mma_kernel(const mamba4j_attention_args a, float c) {
-    using Tile = FlashTile<T, D, MT, NW>;
-    constexpr int BM = Tile::BM, BN = kAttnKeys, LD = Tile::LD, NT = BN / 8;
+    using Tile = FlashTile<T, D, MT, NW, BN>;
+    constexpr int BM = Tile::BM, LD = Tile::LD, NT = BN / 8;
     extern __shared__ __align__(128) unsigned char smem_raw[];
     T* Qs = reinterpret_cast<T*>(smem_raw);
     T* Ks = Qs + BM * LD;       // [2][BN][LD]
@@ -240,10 +257,10 @@ __global__ void __launch_bounds__(NW * 32, 2) attn_flash_mma_kernel(const mamba4
 
     for (int jt = 0; jt < ntiles; jt++) {
         const int buf = jt & 1;
+        cp_async_wait_all();  // tile jt (and Q) have landed
+        __syncthreads();      // for every thread; and all are done with tile jt − 1, whose buffer refills now
         if (jt + 1 < ntiles) prefetch(jt + 1, buf ^ 1);
         cp_async_commit();
-        cp_async_wait<1>();  // tile jt (and Q) have landed
-        __syncthreads();
         const int64_t j0 = int64_t(jt) * BN;
         if (wr0 < valid_q && j0 <= pos_hi) {  // else no rows, or every key is in my rows' future
             float s[MT][NT][4];
@@ -261,7 +278,6 @@ __global__ void __launch_bounds__(NW * 32, 2) attn_flash_mma_kernel(const mamba4
             online_softmax<MT, NT, D / 8>(s, o, m, l, c);
             warp_pv<T, D, MT, NT>(o, s, Vs + buf * BN * LD, lane);
         }
-        __syncthreads();  // buffer `buf` is refilled in the next iteration
     }
     // normalise, stage the warp's rows in its own part of Qs, store 16 bytes per lane
     T* Os = Qs + wr0 * LD;
@@ -300,10 +316,13 @@ __host__ __device__ constexpr size_t attn_decode_smem() {
     return sizeof(T) * size_t(D + 8) * (16 + 4 * kAttnKeys);
 }
 
-// grid (Hkv · ceil(G/16), splits, B·L), 128 threads. Partials as in attn_split_kernel.
+// grid (Hkv · ceil(G/16), splits, B·L), 128 threads. With splits > 1 each block writes its
+// partials (as attn_split_kernel) and the last block of a (token, head group) to finish,
+// counted in counters[blockIdx.z · gridDim.x + blockIdx.x] (zeroed by attn_append), merges
+// them: no combine kernel.
 template <class T, int D>
 __global__ void __launch_bounds__(128) attn_decode_mma_kernel(const mamba4j_attention_args a, float c, int splits,
-                                                              float* part_o, float* part_ml) {
+                                                              float* part_o, float* part_ml, int* counters) {
     constexpr int BN = kAttnKeys, LD = D + 8, NT = 2;  // 16 keys per warp
     extern __shared__ __align__(128) unsigned char smem_raw[];
     T* Qs = reinterpret_cast<T*>(smem_raw);
@@ -340,10 +359,10 @@ __global__ void __launch_bounds__(128) attn_decode_mma_kernel(const mamba4j_atte
     for (int nt = 0; nt < D / 8; nt++) o[0][nt][0] = o[0][nt][1] = o[0][nt][2] = o[0][nt][3] = 0.f;
     for (int jt = 0; jt < ntiles; jt++) {
         const int buf = jt & 1;
+        cp_async_wait_all();  // as in attn_flash_mma_kernel
+        __syncthreads();
         if (jt + 1 < ntiles) prefetch(jt + 1, buf ^ 1);
         cp_async_commit();
-        cp_async_wait<1>();
-        __syncthreads();
         const int64_t j0 = int64_t(jt) * BN + warp * 16;  // my 16 keys, relative to k_begin
         if (j0 < n_keys) {
             float s[1][NT][4];
@@ -357,7 +376,6 @@ __global__ void __launch_bounds__(128) attn_decode_mma_kernel(const mamba4j_atte
             online_softmax<1, NT, D / 8>(s, o, m, l, c);
             warp_pv<T, D, 1, NT>(o, s, Vs + (buf * BN + warp * 16) * LD, lane);
         }
-        __syncthreads();
     }
     cp_async_wait_all();
     __syncthreads();
@@ -405,6 +423,37 @@ __global__ void __launch_bounds__(128) attn_decode_mma_kernel(const mamba4j_atte
                 part_ml[pi * 2 + 1] = sum;
             }
         }
+    }
+    if (splits == 1) return;
+    __shared__ int is_last;
+    __threadfence();
+    __syncthreads();
+    if (threadIdx.x == 0) is_last = atomicAdd(counters + blockIdx.z * gridDim.x + blockIdx.x, 1) == splits - 1;
+    __syncthreads();
+    if (!is_last) return;
+    __threadfence();
+    // merge the splits (online, as the warps above), 4 channels per thread, reads from L2
+    for (int i = threadIdx.x; i < rows * (D / 4); i += 128) {
+        const int r = i / (D / 4), d4 = (i % (D / 4)) * 4;
+        const int64_t base = (bt * a.q_heads + h0 + r) * splits;
+        float mx = -INFINITY, sum = 0.f;
+        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll 4
+        for (int s2 = 0; s2 < splits; s2++) {
+            const float2 ml = __ldcg(reinterpret_cast<const float2*>(part_ml) + base + s2);
+            const float4 ov = __ldcg(reinterpret_cast<const float4*>(part_o + (base + s2) * D + d4));
+            if (ml.x == -INFINITY) continue;  // an empty split
+            const float mn = fmaxf(mx, ml.x), w1 = exp2_fast(mx - mn), w2 = exp2_fast(ml.x - mn);
+            sum = sum * w1 + ml.y * w2;
+            acc.x = acc.x * w1 + ov.x * w2;
+            acc.y = acc.y * w1 + ov.y * w2;
+            acc.z = acc.z * w1 + ov.z * w2;
+            acc.w = acc.w * w1 + ov.w * w2;
+            mx = mn;
+        }
+        const float inv = 1.f / sum;
+        T* op = static_cast<T*>(a.out) + b * a.out_stride_b + t * a.out_stride_t + (h0 + r) * D + d4;
+        *reinterpret_cast<uint2*>(op) = make_uint2(pack2<T>(acc.x * inv, acc.y * inv), pack2<T>(acc.z * inv, acc.w * inv));
     }
 }
 
@@ -579,46 +628,66 @@ static bool mma_applies(const mamba4j_attention_args& a) {
            a.out_stride_b % 8 == 0;
 }
 
-template <class T, int D, int MT, int NW>
+// Kernels with more than 48 KB of shared memory opt in once per device; the launchers keep
+// what they looked up per device (it never changes) to keep the host side of a call short.
+constexpr int kMaxDevices = 64;
+
+template <class T>
+static void append(mamba4j_context* ctx, const mamba4j_attention_args& a, int* counters = nullptr, int n_counters = 0) {
+    attn_append_kernel<T><<<dim3(unsigned(a.seqlen), unsigned(a.batch)), 128, 0, stream_of(ctx)>>>(a, counters, n_counters);
+    check_launch("attn_append_kernel");
+}
+
+template <class T, int D, int MT, int NW, int BN>
 static void launch_flash(mamba4j_context* ctx, const mamba4j_attention_args& a, float c) {
-    using Tile = FlashTile<T, D, MT, NW>;
-    auto kernel = attn_flash_mma_kernel<T, D, MT, NW>;
-    check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(Tile::smem)), "cudaFuncSetAttribute");
+    using Tile = FlashTile<T, D, MT, NW, BN>;
+    auto kernel = attn_flash_mma_kernel<T, D, MT, NW, BN>;
+    static std::atomic<bool> ready[kMaxDevices];
+    if (ctx->device >= kMaxDevices || !ready[ctx->device].load(std::memory_order_relaxed)) {
+        check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(Tile::smem)), "cudaFuncSetAttribute");
+        if (ctx->device < kMaxDevices) ready[ctx->device].store(true, std::memory_order_relaxed);
+    }
     const int64_t blocks = (a.seqlen + Tile::BM - 1) / Tile::BM * a.batch * a.q_heads;
     if (blocks > 2147483647) fail(MAMBA4J_ERR_UNSUPPORTED, "attention: grid too large");
+    append<T>(ctx, a);
     kernel<<<unsigned(blocks), NW * 32, Tile::smem, stream_of(ctx)>>>(a, c);
     check_launch("attn_flash_mma_kernel");
 }
 
 // Several splits over the keys when the (token, KV head) blocks alone leave SMs idle: as many
-// as one wave of resident blocks holds, each at least 64 keys; attn_combine_kernel merges them.
+// as one wave of resident blocks holds, each at least 64 keys.
 template <class T, int D>
 static void launch_decode(mamba4j_context* ctx, const mamba4j_attention_args& a, float c) {
     cudaStream_t s = stream_of(ctx);
     auto kernel = attn_decode_mma_kernel<T, D>;
     constexpr size_t smem = attn_decode_smem<T, D>();
-    check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "cudaFuncSetAttribute");
-    int sms = 132, resident = 1;
-    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ctx->device);
-    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident, kernel, 128, smem), "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
+    static std::atomic<int> waves[kMaxDevices];  // SMs × resident blocks, 0 until looked up
+    int wave = ctx->device < kMaxDevices ? waves[ctx->device].load(std::memory_order_relaxed) : 0;
+    if (wave == 0) {
+        check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "cudaFuncSetAttribute");
+        int sms = 0, resident = 0;
+        check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ctx->device), "cudaDeviceGetAttribute");
+        check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident, kernel, 128, smem), "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
+        wave = std::max(1, sms * resident);
+        if (ctx->device < kMaxDevices) waves[ctx->device].store(wave, std::memory_order_relaxed);
+    }
     const int64_t G = a.q_heads / a.kv_heads, groups = (G + 15) / 16;
     const int64_t blocks = a.batch * a.seqlen * a.kv_heads * groups;
-    const int splits = int(std::max<int64_t>(
-        1, std::min<int64_t>({int64_t(sms) * std::max(resident, 1) / blocks, (a.capacity + 63) / 64, 65535})));
     if (a.batch * a.seqlen > 65535 || a.kv_heads * groups > 65535) fail(MAMBA4J_ERR_UNSUPPORTED, "attention: grid too large");
+    const int splits = int(std::max<int64_t>(1, std::min<int64_t>({wave / blocks, (a.capacity + 63) / 64, 65535})));
     float *po = nullptr, *pml = nullptr;
+    int* counters = nullptr;
     if (splits > 1) {
         const size_t n = size_t(a.batch * a.seqlen * a.q_heads) * splits;
-        Scratch ws(ctx, n * (D + 2) * 4);
+        Scratch ws(ctx, n * (D + 2) * 4 + size_t(blocks) * 4);
         po = ws.as<float>();
         pml = po + n * D;
+        counters = reinterpret_cast<int*>(pml + n * 2);
     }
-    kernel<<<dim3(unsigned(a.kv_heads * groups), unsigned(splits), unsigned(a.batch * a.seqlen)), 128, smem, s>>>(a, c, splits, po, pml);
+    append<T>(ctx, a, counters, splits > 1 ? int(blocks) : 0);
+    kernel<<<dim3(unsigned(a.kv_heads * groups), unsigned(splits), unsigned(a.batch * a.seqlen)), 128, smem, s>>>(
+        a, c, splits, po, pml, counters);
     check_launch("attn_decode_mma_kernel");
-    if (splits > 1) {
-        attn_combine_kernel<T><<<dim3(unsigned(a.q_heads), unsigned(a.batch * a.seqlen)), D, 0, s>>>(a, splits, po, pml);
-        check_launch("attn_combine_kernel");
-    }
 }
 
 template <class T, int D, int GB>
@@ -646,9 +715,6 @@ constexpr int64_t kDecodeRows = 4;
 
 template <class T>
 static void launch(mamba4j_context* ctx, const mamba4j_attention_args& a) {
-    cudaStream_t s = stream_of(ctx);
-    attn_append_kernel<T><<<dim3(unsigned(a.seqlen), unsigned(a.batch)), 128, 0, s>>>(a);
-    check_launch("attn_append_kernel");
     const float scale = a.scale > 0.f ? a.scale : 1.f / std::sqrt(float(a.head_dim));
     const float scale_log2 = scale * 1.4426950408889634f;
     const int D = int(a.head_dim);
@@ -657,22 +723,15 @@ static void launch(mamba4j_context* ctx, const mamba4j_attention_args& a) {
         fail(MAMBA4J_ERR_UNSUPPORTED, "attention FLASH on CUDA needs bf16/fp16, head_dim 64 or 128 and 16-byte aligned rows");
     if constexpr (!std::is_same_v<T, float>) {
         if (mma && (a.algo == MAMBA4J_ALGO_FLASH || (a.algo == MAMBA4J_ALGO_AUTO && a.seqlen > kDecodeRows))) {
-            const char* tile = std::getenv("MAMBA4J_ATTN_TILE");  // experiment only
-            const std::string t = tile ? tile : "2x4";
-            if (D == 128) {
-                if (t == "1x8") return launch_flash<T, 128, 1, 8>(ctx, a, scale_log2);
-                if (t == "1x4") return launch_flash<T, 128, 1, 4>(ctx, a, scale_log2);
-                return launch_flash<T, 128, 2, 4>(ctx, a, scale_log2);
-            }
-            if (t == "1x8") return launch_flash<T, 64, 1, 8>(ctx, a, scale_log2);
-            if (t == "1x4") return launch_flash<T, 64, 1, 4>(ctx, a, scale_log2);
-            return launch_flash<T, 64, 2, 4>(ctx, a, scale_log2);
+            if (D == 128) return launch_flash<T, 128, 2, 4, 64>(ctx, a, scale_log2);
+            return launch_flash<T, 64, 2, 4, 64>(ctx, a, scale_log2);
         }
         if (mma && a.algo == MAMBA4J_ALGO_AUTO) {
             if (D == 128) return launch_decode<T, 128>(ctx, a, scale_log2);
             return launch_decode<T, 64>(ctx, a, scale_log2);
         }
     }
+    append<T>(ctx, a);
     // split-KV: enough blocks to fill the GPU for decode; one split per token for prefill.
     const int64_t G = a.q_heads / a.kv_heads;
     const int gb = (G % 4 == 0 && D <= 64) ? 4 : (G % 2 == 0 ? 2 : 1);  // query heads per block (registers)
