@@ -30,6 +30,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <type_traits>
 
 #include "../kernels.h"
@@ -202,7 +203,7 @@ struct FlashTile {
 
 // grid (ceil(L/BM) · B · Hq): heads fastest (the query heads of one KV head run side by side
 // and share its K/V in L2), then rows, then query tiles from the last (longest) to the first.
-template <class T, int D, int MT, int NW, int BN>
+template <class T, int D, int MT, int NW, int BN, bool EARLY>
 __global__ void __launch_bounds__(NW * 32, 2) attn_flash_mma_kernel(const mamba4j_attention_args a, float c) {
     using Tile = FlashTile<T, D, MT, NW, BN>;
     constexpr int BM = Tile::BM, LD = Tile::LD, NT = BN / 8;
@@ -257,10 +258,17 @@ __global__ void __launch_bounds__(NW * 32, 2) attn_flash_mma_kernel(const mamba4
 
     for (int jt = 0; jt < ntiles; jt++) {
         const int buf = jt & 1;
-        cp_async_wait_all();  // tile jt (and Q) have landed
-        __syncthreads();      // for every thread; and all are done with tile jt − 1, whose buffer refills now
-        if (jt + 1 < ntiles) prefetch(jt + 1, buf ^ 1);
-        cp_async_commit();
+        if constexpr (EARLY) {
+            if (jt + 1 < ntiles) prefetch(jt + 1, buf ^ 1);
+            cp_async_commit();
+            cp_async_wait<1>();
+            __syncthreads();
+        } else {
+            cp_async_wait_all();  // tile jt (and Q) have landed
+            __syncthreads();      // for every thread; and all are done with tile jt − 1, whose buffer refills now
+            if (jt + 1 < ntiles) prefetch(jt + 1, buf ^ 1);
+            cp_async_commit();
+        }
         const int64_t j0 = int64_t(jt) * BN;
         if (wr0 < valid_q && j0 <= pos_hi) {  // else no rows, or every key is in my rows' future
             float s[MT][NT][4];
@@ -278,6 +286,7 @@ __global__ void __launch_bounds__(NW * 32, 2) attn_flash_mma_kernel(const mamba4
             online_softmax<MT, NT, D / 8>(s, o, m, l, c);
             warp_pv<T, D, MT, NT>(o, s, Vs + buf * BN * LD, lane);
         }
+        if constexpr (EARLY) __syncthreads();
     }
     // normalise, stage the warp's rows in its own part of Qs, store 16 bytes per lane
     T* Os = Qs + wr0 * LD;
@@ -311,23 +320,23 @@ __global__ void __launch_bounds__(NW * 32, 2) attn_flash_mma_kernel(const mamba4
 // per head: GQA turns into a small matrix product). Each block takes one key range (split)
 // of one token: 64-key tiles double-buffered with cp.async, each warp 16 keys of a tile with
 // its own online softmax; the 4 warps merge through shared memory at the end.
-template <class T, int D>
+template <class T, int D, int S>
 __host__ __device__ constexpr size_t attn_decode_smem() {
-    return sizeof(T) * size_t(D + 8) * (16 + 4 * kAttnKeys);
+    return sizeof(T) * size_t(D + 8) * (16 + 2 * S * kAttnKeys);
 }
 
 // grid (Hkv · ceil(G/16), splits, B·L), 128 threads. With splits > 1 each block writes its
 // partials (as attn_split_kernel) and the last block of a (token, head group) to finish,
 // counted in counters[blockIdx.z · gridDim.x + blockIdx.x] (zeroed by attn_append), merges
 // them: no combine kernel.
-template <class T, int D>
+template <class T, int D, int S>
 __global__ void __launch_bounds__(128) attn_decode_mma_kernel(const mamba4j_attention_args a, float c, int splits,
                                                               float* part_o, float* part_ml, int* counters) {
     constexpr int BN = kAttnKeys, LD = D + 8, NT = 2;  // 16 keys per warp
     extern __shared__ __align__(128) unsigned char smem_raw[];
     T* Qs = reinterpret_cast<T*>(smem_raw);
-    T* Ks = Qs + 16 * LD;      // [2][BN][LD]
-    T* Vs = Ks + 2 * BN * LD;  // [2][BN][LD]
+    T* Ks = Qs + 16 * LD;      // [S][BN][LD]
+    T* Vs = Ks + S * BN * LD;  // [S][BN][LD]
     const int64_t G = a.q_heads / a.kv_heads, groups = (G + 15) / 16;
     const int64_t hk = blockIdx.x / groups, h0 = hk * G + (blockIdx.x % groups) * 16;  // first query head
     const int rows = int(min(int64_t(16), hk * G + G - h0));
@@ -351,17 +360,20 @@ __global__ void __launch_bounds__(128) attn_decode_mma_kernel(const mamba4j_atte
         tile_load<T, D, BN, 128>(Vs + buf * BN * LD, Vg + j0 * row, row, valid);
     };
     tile_load<T, D, 16, 128>(Qs, static_cast<const T*>(a.q) + b * a.q_stride_b + t * a.q_stride_t + h0 * D, D, rows);
-    if (ntiles > 0) prefetch(0, 0);
-    cp_async_commit();
+#pragma unroll
+    for (int st = 0; st < S - 1; st++) {  // S − 1 tiles ahead
+        if (st < ntiles) prefetch(st, st);
+        cp_async_commit();
+    }
 
     float o[1][D / 8][4], m[1][2] = {{-INFINITY, -INFINITY}}, l[1][2] = {{0.f, 0.f}};
 #pragma unroll
     for (int nt = 0; nt < D / 8; nt++) o[0][nt][0] = o[0][nt][1] = o[0][nt][2] = o[0][nt][3] = 0.f;
     for (int jt = 0; jt < ntiles; jt++) {
-        const int buf = jt & 1;
-        cp_async_wait_all();  // as in attn_flash_mma_kernel
-        __syncthreads();
-        if (jt + 1 < ntiles) prefetch(jt + 1, buf ^ 1);
+        const int buf = jt % S;
+        cp_async_wait<S - 2>();  // tile jt has landed
+        __syncthreads();         // for every thread; and all are done with tile jt − 1, whose buffer refills now
+        if (jt + S - 1 < ntiles) prefetch(jt + S - 1, (jt + S - 1) % S);
         cp_async_commit();
         const int64_t j0 = int64_t(jt) * BN + warp * 16;  // my 16 keys, relative to k_begin
         if (j0 < n_keys) {
@@ -383,7 +395,7 @@ __global__ void __launch_bounds__(128) attn_decode_mma_kernel(const mamba4j_atte
     constexpr int SO = D + 8;                          // padded rows: float2 stores without conflicts
     float* sm_o = reinterpret_cast<float*>(smem_raw);  // [4][16][SO]
     float* sm_ml = sm_o + 4 * 16 * SO;                 // [4][16][2]
-    static_assert(sizeof(float) * 4 * 16 * (SO + 2) <= attn_decode_smem<T, D>(), "merge area");
+    static_assert(sizeof(float) * 4 * 16 * (SO + 2) <= attn_decode_smem<T, D, S>(), "merge area");
 #pragma unroll
     for (int h = 0; h < 2; h++) {
         const int r = warp * 16 + h * 8 + (lane >> 2);
@@ -438,7 +450,7 @@ __global__ void __launch_bounds__(128) attn_decode_mma_kernel(const mamba4j_atte
         const int64_t base = (bt * a.q_heads + h0 + r) * splits;
         float mx = -INFINITY, sum = 0.f;
         float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
-#pragma unroll 4
+#pragma unroll 8
         for (int s2 = 0; s2 < splits; s2++) {
             const float2 ml = __ldcg(reinterpret_cast<const float2*>(part_ml) + base + s2);
             const float4 ov = __ldcg(reinterpret_cast<const float4*>(part_o + (base + s2) * D + d4));
@@ -638,10 +650,10 @@ static void append(mamba4j_context* ctx, const mamba4j_attention_args& a, int* c
     check_launch("attn_append_kernel");
 }
 
-template <class T, int D, int MT, int NW, int BN>
+template <class T, int D, int MT, int NW, int BN, bool EARLY = false>
 static void launch_flash(mamba4j_context* ctx, const mamba4j_attention_args& a, float c) {
     using Tile = FlashTile<T, D, MT, NW, BN>;
-    auto kernel = attn_flash_mma_kernel<T, D, MT, NW, BN>;
+    auto kernel = attn_flash_mma_kernel<T, D, MT, NW, BN, EARLY>;
     static std::atomic<bool> ready[kMaxDevices];
     if (ctx->device >= kMaxDevices || !ready[ctx->device].load(std::memory_order_relaxed)) {
         check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(Tile::smem)), "cudaFuncSetAttribute");
@@ -656,11 +668,11 @@ static void launch_flash(mamba4j_context* ctx, const mamba4j_attention_args& a, 
 
 // Several splits over the keys when the (token, KV head) blocks alone leave SMs idle: as many
 // as one wave of resident blocks holds, each at least 64 keys.
-template <class T, int D>
+template <class T, int D, int S>
 static void launch_decode(mamba4j_context* ctx, const mamba4j_attention_args& a, float c) {
     cudaStream_t s = stream_of(ctx);
-    auto kernel = attn_decode_mma_kernel<T, D>;
-    constexpr size_t smem = attn_decode_smem<T, D>();
+    auto kernel = attn_decode_mma_kernel<T, D, S>;
+    constexpr size_t smem = attn_decode_smem<T, D, S>();
     static std::atomic<int> waves[kMaxDevices];  // SMs × resident blocks, 0 until looked up
     int wave = ctx->device < kMaxDevices ? waves[ctx->device].load(std::memory_order_relaxed) : 0;
     if (wave == 0) {
@@ -723,12 +735,20 @@ static void launch(mamba4j_context* ctx, const mamba4j_attention_args& a) {
         fail(MAMBA4J_ERR_UNSUPPORTED, "attention FLASH on CUDA needs bf16/fp16, head_dim 64 or 128 and 16-byte aligned rows");
     if constexpr (!std::is_same_v<T, float>) {
         if (mma && (a.algo == MAMBA4J_ALGO_FLASH || (a.algo == MAMBA4J_ALGO_AUTO && a.seqlen > kDecodeRows))) {
+            if (std::getenv("MAMBA4J_ATTN_EARLY")) {  // experiment only
+                if (D == 128) return launch_flash<T, 128, 2, 4, 64, true>(ctx, a, scale_log2);
+                return launch_flash<T, 64, 2, 4, 64, true>(ctx, a, scale_log2);
+            }
             if (D == 128) return launch_flash<T, 128, 2, 4, 64>(ctx, a, scale_log2);
             return launch_flash<T, 64, 2, 4, 64>(ctx, a, scale_log2);
         }
         if (mma && a.algo == MAMBA4J_ALGO_AUTO) {
-            if (D == 128) return launch_decode<T, 128>(ctx, a, scale_log2);
-            return launch_decode<T, 64>(ctx, a, scale_log2);
+            if (std::getenv("MAMBA4J_ATTN_STAGES3")) {  // experiment only
+                if (D == 128) return launch_decode<T, 128, 3>(ctx, a, scale_log2);
+                return launch_decode<T, 64, 3>(ctx, a, scale_log2);
+            }
+            if (D == 128) return launch_decode<T, 128, 2>(ctx, a, scale_log2);
+            return launch_decode<T, 64, 2>(ctx, a, scale_log2);
         }
     }
     append<T>(ctx, a);
