@@ -30,7 +30,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <cstdlib>
 #include <type_traits>
 
 #include "../kernels.h"
@@ -140,13 +139,6 @@ __device__ __forceinline__ void warp_pv(float (&o)[MT][D / 8][4], const float (&
     }
 }
 
-// 2^x on the MUFU unit (ex2.approx.ftz, what -use_fast_math makes of exp2f); 2^-inf = 0.
-__device__ __forceinline__ float exp2_fast(float x) {
-    float y;
-    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-    return y;
-}
-
 // One key tile of the online softmax. s: raw scores (masked ones −∞) in, p = 2^(c·s − c·m)
 // out (c = scale·log2 e); m: running raw max per row, l: this lane's share of the running
 // sum; o is rescaled by 2^(c·m_old − c·m_new). Rows whose keys are all masked so far keep
@@ -158,30 +150,22 @@ __device__ __forceinline__ void online_softmax(float (&s)[MT][NT][4], float (&o)
     for (int mt = 0; mt < MT; mt++)
 #pragma unroll
         for (int h = 0; h < 2; h++) {
-            float t[NT];  // pairwise trees: short dependency chains
+            float mx = m[mt][h];
 #pragma unroll
-            for (int nt = 0; nt < NT; nt++) t[nt] = fmaxf(s[mt][nt][2 * h], s[mt][nt][2 * h + 1]);
-#pragma unroll
-            for (int w = NT / 2; w >= 1; w /= 2)
-#pragma unroll
-                for (int i = 0; i < w; i++) t[i] = fmaxf(t[i], t[i + w]);
-            float mx = fmaxf(m[mt][h], t[0]);
+            for (int nt = 0; nt < NT; nt++) mx = fmaxf(mx, fmaxf(s[mt][nt][2 * h], s[mt][nt][2 * h + 1]));
             mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
             mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
             const float cm = mx == -INFINITY ? 0.f : mx * c;
-            const float alpha = exp2_fast(m[mt][h] * c - cm);  // 0 while m = −∞
+            const float alpha = exp2f(m[mt][h] * c - cm);  // 0 while m = −∞
             m[mt][h] = mx;
+            float sum = 0.f;
 #pragma unroll
-            for (int nt = 0; nt < NT; nt++) {
-                s[mt][nt][2 * h] = exp2_fast(fmaf(s[mt][nt][2 * h], c, -cm));
-                s[mt][nt][2 * h + 1] = exp2_fast(fmaf(s[mt][nt][2 * h + 1], c, -cm));
-                t[nt] = s[mt][nt][2 * h] + s[mt][nt][2 * h + 1];
-            }
+            for (int nt = 0; nt < NT; nt++)
 #pragma unroll
-            for (int w = NT / 2; w >= 1; w /= 2)
-#pragma unroll
-                for (int i = 0; i < w; i++) t[i] += t[i + w];
-            const float sum = t[0];
+                for (int e = 2 * h; e < 2 * h + 2; e++) {
+                    s[mt][nt][e] = exp2f(fmaf(s[mt][nt][e], c, -cm));
+                    sum += s[mt][nt][e];
+                }
             l[mt][h] = l[mt][h] * alpha + sum;
 #pragma unroll
             for (int dn = 0; dn < DN; dn++) {
@@ -203,7 +187,7 @@ struct FlashTile {
 
 // grid (ceil(L/BM) · B · Hq): heads fastest (the query heads of one KV head run side by side
 // and share its K/V in L2), then rows, then query tiles from the last (longest) to the first.
-template <class T, int D, int MT, int NW, int BN, bool EARLY>
+template <class T, int D, int MT, int NW, int BN>
 __global__ void __launch_bounds__(NW * 32, 2) attn_flash_mma_kernel(const mamba4j_attention_args a, float c) {
     using Tile = FlashTile<T, D, MT, NW, BN>;
     constexpr int BM = Tile::BM, LD = Tile::LD, NT = BN / 8;
@@ -258,17 +242,10 @@ __global__ void __launch_bounds__(NW * 32, 2) attn_flash_mma_kernel(const mamba4
 
     for (int jt = 0; jt < ntiles; jt++) {
         const int buf = jt & 1;
-        if constexpr (EARLY) {
-            if (jt + 1 < ntiles) prefetch(jt + 1, buf ^ 1);
-            cp_async_commit();
-            cp_async_wait<1>();
-            __syncthreads();
-        } else {
-            cp_async_wait_all();  // tile jt (and Q) have landed
-            __syncthreads();      // for every thread; and all are done with tile jt − 1, whose buffer refills now
-            if (jt + 1 < ntiles) prefetch(jt + 1, buf ^ 1);
-            cp_async_commit();
-        }
+        if (jt + 1 < ntiles) prefetch(jt + 1, buf ^ 1);
+        cp_async_commit();
+        cp_async_wait<1>();  // tile jt (and Q) have landed
+        __syncthreads();
         const int64_t j0 = int64_t(jt) * BN;
         if (wr0 < valid_q && j0 <= pos_hi) {  // else no rows, or every key is in my rows' future
             float s[MT][NT][4];
@@ -286,7 +263,7 @@ __global__ void __launch_bounds__(NW * 32, 2) attn_flash_mma_kernel(const mamba4
             online_softmax<MT, NT, D / 8>(s, o, m, l, c);
             warp_pv<T, D, MT, NT>(o, s, Vs + buf * BN * LD, lane);
         }
-        if constexpr (EARLY) __syncthreads();
+        __syncthreads();  // buffer `buf` refills in the next iteration
     }
     // normalise, stage the warp's rows in its own part of Qs, store 16 bytes per lane
     T* Os = Qs + wr0 * LD;
@@ -318,8 +295,8 @@ __global__ void __launch_bounds__(NW * 32, 2) attn_flash_mma_kernel(const mamba4
 
 // The query heads of one KV head are the rows of one 16-row mma tile (decode has one query
 // per head: GQA turns into a small matrix product). Each block takes one key range (split)
-// of one token: 64-key tiles double-buffered with cp.async, each warp 16 keys of a tile with
-// its own online softmax; the 4 warps merge through shared memory at the end.
+// of one token: 64-key tiles through an S-stage cp.async pipeline, each warp 16 keys of a
+// tile with its own online softmax; the 4 warps merge through shared memory at the end.
 template <class T, int D, int S>
 __host__ __device__ constexpr size_t attn_decode_smem() {
     return sizeof(T) * size_t(D + 8) * (16 + 2 * S * kAttnKeys);
@@ -455,7 +432,7 @@ __global__ void __launch_bounds__(128) attn_decode_mma_kernel(const mamba4j_atte
             const float2 ml = __ldcg(reinterpret_cast<const float2*>(part_ml) + base + s2);
             const float4 ov = __ldcg(reinterpret_cast<const float4*>(part_o + (base + s2) * D + d4));
             if (ml.x == -INFINITY) continue;  // an empty split
-            const float mn = fmaxf(mx, ml.x), w1 = exp2_fast(mx - mn), w2 = exp2_fast(ml.x - mn);
+            const float mn = fmaxf(mx, ml.x), w1 = exp2f(mx - mn), w2 = exp2f(ml.x - mn);
             sum = sum * w1 + ml.y * w2;
             acc.x = acc.x * w1 + ov.x * w2;
             acc.y = acc.y * w1 + ov.y * w2;
@@ -650,10 +627,10 @@ static void append(mamba4j_context* ctx, const mamba4j_attention_args& a, int* c
     check_launch("attn_append_kernel");
 }
 
-template <class T, int D, int MT, int NW, int BN, bool EARLY = false>
+template <class T, int D, int MT, int NW, int BN>
 static void launch_flash(mamba4j_context* ctx, const mamba4j_attention_args& a, float c) {
     using Tile = FlashTile<T, D, MT, NW, BN>;
-    auto kernel = attn_flash_mma_kernel<T, D, MT, NW, BN, EARLY>;
+    auto kernel = attn_flash_mma_kernel<T, D, MT, NW, BN>;
     static std::atomic<bool> ready[kMaxDevices];
     if (ctx->device >= kMaxDevices || !ready[ctx->device].load(std::memory_order_relaxed)) {
         check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(Tile::smem)), "cudaFuncSetAttribute");
@@ -724,6 +701,9 @@ static void launch_split(mamba4j_context* ctx, const mamba4j_attention_args& a, 
 // Short continuations (L <= kDecodeRows) take the split-KV path: a prefill block of 128
 // query rows would leave most of them empty and stream the whole cache with few blocks.
 constexpr int64_t kDecodeRows = 4;
+// cp.async stages of attn_decode_mma (3 measured no faster than 2 on an H100, and 2 lets
+// 3 blocks share an SM at d = 128).
+constexpr int kDecodeStages = 2;
 
 template <class T>
 static void launch(mamba4j_context* ctx, const mamba4j_attention_args& a) {
@@ -735,20 +715,12 @@ static void launch(mamba4j_context* ctx, const mamba4j_attention_args& a) {
         fail(MAMBA4J_ERR_UNSUPPORTED, "attention FLASH on CUDA needs bf16/fp16, head_dim 64 or 128 and 16-byte aligned rows");
     if constexpr (!std::is_same_v<T, float>) {
         if (mma && (a.algo == MAMBA4J_ALGO_FLASH || (a.algo == MAMBA4J_ALGO_AUTO && a.seqlen > kDecodeRows))) {
-            if (std::getenv("MAMBA4J_ATTN_EARLY")) {  // experiment only
-                if (D == 128) return launch_flash<T, 128, 2, 4, 64, true>(ctx, a, scale_log2);
-                return launch_flash<T, 64, 2, 4, 64, true>(ctx, a, scale_log2);
-            }
             if (D == 128) return launch_flash<T, 128, 2, 4, 64>(ctx, a, scale_log2);
             return launch_flash<T, 64, 2, 4, 64>(ctx, a, scale_log2);
         }
         if (mma && a.algo == MAMBA4J_ALGO_AUTO) {
-            if (std::getenv("MAMBA4J_ATTN_STAGES3")) {  // experiment only
-                if (D == 128) return launch_decode<T, 128, 3>(ctx, a, scale_log2);
-                return launch_decode<T, 64, 3>(ctx, a, scale_log2);
-            }
-            if (D == 128) return launch_decode<T, 128, 2>(ctx, a, scale_log2);
-            return launch_decode<T, 64, 2>(ctx, a, scale_log2);
+            if (D == 128) return launch_decode<T, 128, kDecodeStages>(ctx, a, scale_log2);
+            return launch_decode<T, 64, kDecodeStages>(ctx, a, scale_log2);
         }
     }
     append<T>(ctx, a);
