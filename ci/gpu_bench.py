@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Peer timings and ceilings for the CUDA kernel benchmarks (run by ci/gpu-test.sh).
 
-  gpu_bench.py peers            ceilings (device copy, bf16 matmul) and peer kernels at the
-                                DESIGN.md §6 8B-layer shapes; prints CEIL / PEER / ACC lines
-  gpu_bench.py peers ssd        the same, stopping after the SSD chunked prefill peers
+  gpu_bench.py peers [ONLY]     ceilings (device copy, bf16 matmul) and peer kernels at the
+                                DESIGN.md §6 8B-layer shapes; prints CEIL / PEER / ACC lines.
+                                ONLY = attention | matmul: the ceilings and those peers alone;
+                                ssd: stop after the SSD chunked prefill peers
   gpu_bench.py table OURS PEERS combines gpu_test_kernels --bench output (BENCH lines) with
                                 the peers' output into a markdown table
 
@@ -68,13 +69,7 @@ def torch_isfinite_all(t):
     return torch.isfinite(t).all()
 
 
-def peers(only=None):
-    import torch
-    import torch.nn.functional as F
-    dev = "cuda"
-    torch.manual_seed(0)
-    print(f"INFO device={torch.cuda.get_device_name(0)} torch={torch.__version__}", flush=True)
-
+def ceilings(torch, dev):
     # ---- ceilings
     n = 1 << 29  # 1 GiB of fp16... as bytes: 2^29 * 2
     a = torch.empty(n, dtype=torch.float16, device=dev).normal_()
@@ -89,6 +84,8 @@ def peers(only=None):
     del m, m2
     print(f"CEIL copy_GBps={copy_gbps:.1f} bf16_matmul_TFLOPs={tflops:.1f}", flush=True)
 
+
+def matmul_peers(torch, F, dev):
     # ---- matmul (here, before the mamba_ssm imports: it needs only torch): F.linear (PyTorch's
     # cuBLAS / cuBLASLt path), bf16, the 8B projections of gpu_test_kernels --bench; the "_f32x"
     # rows (fp32 activations, bf16 W) are peered by F.linear on x converted to bf16 in the call,
@@ -116,6 +113,62 @@ def peers(only=None):
     ref = x.double() @ w.double().T
     print(f"ACC F.linear_bf16 m=17 n=1027 k=515 nmse={nmse(F.linear(x, w), ref):.3g} "
           f"bf16_output_rounding_nmse={nmse(ref.to(bf), ref):.3g}", flush=True)
+
+
+def attention_peers(torch, F, dev):
+    # ---- attention: PyTorch SDPA (its default backend), GQA 32/8 × 128, bf16
+    Hq, Hkv, Dh = 32, 8, 128
+    for L in (4096, 16384):
+        q = torch.randn(1, Hq, L, Dh, device=dev, dtype=torch.bfloat16)
+        k = torch.randn(1, Hkv, L, Dh, device=dev, dtype=torch.bfloat16)
+        v = torch.randn(1, Hkv, L, Dh, device=dev, dtype=torch.bfloat16)
+        f = lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
+        print(f"PEER attention_prefill_L{L} ms={median_ms(f, 3, 20):.5f} peer=torch_sdpa", flush=True)
+        if L == 4096:
+            qs, ks, vs = q[:, :, :512].double(), k[:, :, :512].double(), v[:, :, :512].double()
+            ref = F.scaled_dot_product_attention(qs, ks.repeat_interleave(4, 1), vs.repeat_interleave(4, 1), is_causal=True)
+            got = F.scaled_dot_product_attention(q[:, :, :512], k[:, :, :512], v[:, :, :512], is_causal=True, enable_gqa=True)
+            print(f"ACC torch_sdpa_bf16 L=512 GQA 32/8x128 causal out_nmse={nmse(got, ref):.3g} "
+                  f"bf16_output_rounding_nmse={nmse(ref.to(torch.bfloat16), ref):.3g}", flush=True)
+        del q, k, v
+    for Bsz in (1, 16):
+        for KV in (4096, 32768, 131072):
+            q = torch.randn(Bsz, Hq, 1, Dh, device=dev, dtype=torch.bfloat16)
+            k = torch.rand(Bsz, Hkv, KV + 1, Dh, device=dev, dtype=torch.bfloat16) * 2 - 1
+            v = torch.rand(Bsz, Hkv, KV + 1, Dh, device=dev, dtype=torch.bfloat16) * 2 - 1
+            f = lambda: F.scaled_dot_product_attention(q, k, v, enable_gqa=True)
+            print(f"PEER attention_decode_B{Bsz}_KV{KV} ms={median_ms(f, 10, 50):.5f} peer=torch_sdpa", flush=True)
+            del q, k, v
+    # the backends SDPA can choose from, prefill L 4096 (INFO: FlashAttention-2 is the
+    # mma.sync peer; the default pick on an H100 may be cuDNN's)
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    q = torch.randn(1, Hq, 4096, Dh, device=dev, dtype=torch.bfloat16)
+    k = torch.randn(1, Hkv, 4096, Dh, device=dev, dtype=torch.bfloat16)
+    v = torch.randn(1, Hkv, 4096, Dh, device=dev, dtype=torch.bfloat16)
+    for name in ("FLASH_ATTENTION", "CUDNN_ATTENTION", "EFFICIENT_ATTENTION"):
+        try:
+            with sdpa_kernel(getattr(SDPBackend, name)):
+                f = lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
+                print(f"INFO sdpa_backend={name} attention_prefill_L4096 ms={median_ms(f, 3, 20):.5f}", flush=True)
+        except Exception as e:  # backend not available for this shape
+            print(f"INFO sdpa_backend={name} unavailable: {str(e).splitlines()[0][:120]}", flush=True)
+    del q, k, v
+
+
+def peers(only=None):
+    import torch
+    import torch.nn.functional as F
+    dev = "cuda"
+    torch.manual_seed(0)
+    print(f"INFO device={torch.cuda.get_device_name(0)} torch={torch.__version__}", flush=True)
+
+    ceilings(torch, dev)
+    if only == "attention":
+        attention_peers(torch, F, dev)
+        return
+    matmul_peers(torch, F, dev)  # before the mamba_ssm imports: it needs only torch
+    if only == "matmul":
+        return
 
     from mamba_ssm.ops.triton.ssd_combined import mamba_chunk_scan_combined
     from mamba_ssm.ops.triton.selective_state_update import selective_state_update
@@ -192,29 +245,7 @@ def peers(only=None):
     print(f"PEER gated_rmsnorm_L4096 ms={median_ms(f, 5, 50):.5f} peer=mamba_ssm.rmsnorm_fn", flush=True)
 
 
-    # ---- attention: PyTorch SDPA (flash backend), GQA 32/8 × 128, bf16
-    Hq, Hkv, Dh = 32, 8, 128
-    for L in (4096, 16384):
-        q = torch.randn(1, Hq, L, Dh, device=dev, dtype=torch.bfloat16)
-        k = torch.randn(1, Hkv, L, Dh, device=dev, dtype=torch.bfloat16)
-        v = torch.randn(1, Hkv, L, Dh, device=dev, dtype=torch.bfloat16)
-        f = lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
-        print(f"PEER attention_prefill_L{L} ms={median_ms(f, 3, 20):.5f} peer=torch_sdpa", flush=True)
-        if L == 4096:
-            qs, ks, vs = q[:, :, :512].double(), k[:, :, :512].double(), v[:, :, :512].double()
-            ref = F.scaled_dot_product_attention(qs, ks.repeat_interleave(4, 1), vs.repeat_interleave(4, 1), is_causal=True)
-            got = F.scaled_dot_product_attention(q[:, :, :512], k[:, :, :512], v[:, :, :512], is_causal=True, enable_gqa=True)
-            print(f"ACC torch_sdpa_bf16 L=512 GQA 32/8x128 causal out_nmse={nmse(got, ref):.3g} "
-                  f"bf16_output_rounding_nmse={nmse(ref.to(torch.bfloat16), ref):.3g}", flush=True)
-        del q, k, v
-    for Bsz in (1, 16):
-        for KV in (4096, 32768, 131072):
-            q = torch.randn(Bsz, Hq, 1, Dh, device=dev, dtype=torch.bfloat16)
-            k = torch.rand(Bsz, Hkv, KV + 1, Dh, device=dev, dtype=torch.bfloat16) * 2 - 1
-            v = torch.rand(Bsz, Hkv, KV + 1, Dh, device=dev, dtype=torch.bfloat16) * 2 - 1
-            f = lambda: F.scaled_dot_product_attention(q, k, v, enable_gqa=True)
-            print(f"PEER attention_decode_B{Bsz}_KV{KV} ms={median_ms(f, 10, 50):.5f} peer=torch_sdpa", flush=True)
-            del q, k, v
+    attention_peers(torch, F, dev)
 
     # ---- Mamba-1 selective scan: the PyTorch reference loop (mamba_ssm's selective_scan_ref form)
     E, N1, L1 = 5120, 16, 2048

@@ -727,7 +727,8 @@ static void test_attention_case(const AttnCase& c) {
                   c.slots ? " slots" : "");
     expect_ok(mamba4j_attention(g_gpu, &a), std::string("attention ") + shape);
     ok_or_die(mamba4j_synchronize(g_gpu), "synchronize");
-    const bool mma = c.dt != MAMBA4J_F32 && (c.algo == MAMBA4J_ALGO_FLASH || (c.algo == MAMBA4J_ALGO_AUTO && c.L > 1));
+    // tensor-core kernels (prefill and split-KV decode) for bf16/fp16 at d 64 and 128
+    const bool mma = c.dt != MAMBA4J_F32 && (c.D == 64 || c.D == 128) && c.algo != MAMBA4J_ALGO_REFERENCE;
     // flash: P is rounded to the dtype for P·V, as FlashAttention and SDPA do
     check_close("attention out", shape, out, want, mma ? 2 * tol(c.dt, true) : tol(c.dt, false));
     check_close("attention k_cache", shape, kc, kref, 0.0);
@@ -751,6 +752,16 @@ static void test_attention() {
         {2, 1, 4, 4, 64, 300, f16, Au, {100, 299}, false},
         {1, 1, 4, 2, 256, 100, bf, Au, {50}, false},
         {1, 1, 32, 8, 128, 65536, bf, Au, {65535}, false},    // 64K keys
+        // prefill tiles of 128 rows × 64 keys: partial tiles, offsets off the tile grid, GQA 1..8
+        {1, 300, 8, 1, 128, 400, f16, Au, {70}, false},
+        {2, 129, 16, 16, 64, 200, bf, Au, {0, 64}, true},
+        {1, 517, 6, 2, 64, 600, bf, Fl, {1}, false},         // G = 3
+        {1, 5, 16, 4, 128, 2000, f16, Au, {1500}, false},     // a few rows after a long prefix
+        {2, 1, 4, 4, 64, 300, bf, Fl, {100, 0}, false},       // FLASH at L = 1: the prefill kernel
+        // split-KV decode on the tensor cores: query heads of a KV head as mma rows
+        {2, 3, 8, 2, 128, 5000, bf, Au, {4000, 9}, false},    // short continuation
+        {1, 1, 40, 2, 128, 3000, f16, Au, {2500}, false},     // G = 20: two row groups
+        {4, 1, 32, 8, 64, 700, bf, Au, {0, 1, 63, 699}, true}, // 1..700 keys in one batch
     };
     for (auto& c : cases) test_attention_case(c);
 }

@@ -6,20 +6,29 @@
 // Kernels:
 //  * attn_append:      copies k, v into the cache (runs first, same stream).
 //  * attn_flash_mma:   prefill on the tensor cores (bf16/fp16, d = 64 or 128, 16-byte rows):
-//                      FlashAttention-2 style, 64 queries per block (4 warps × 16 rows), Q in
-//                      registers, 64-key tiles of K and V double-buffered with cp.async,
-//                      S = Q·Kᵀ in registers, online softmax (running max and sum, exp2), P·V
-//                      with P straight from the score registers; the L×L matrix never exists.
-//  * attn_split:       any dtype, d in {64, 128, 256}: one block per (up to 4 query heads of
-//                      one KV head, key split, token), so K/V are read once per group;
-//                      8 lanes per key (d/8 elements each), 16 keys in flight per block,
-//                      online softmax in fp32. With several splits (decode over long
-//                      caches) each writes (max, sum, unnormalised output) and
+//                      FlashAttention-2 style. A block takes 128 query rows of one head
+//                      (4 warps × 32 rows: each K/V fragment read from shared memory feeds
+//                      two MMAs); 64-key tiles of K and V double-buffered with cp.async into
+//                      padded (conflict-free) shared memory; ldmatrix (.trans for V) feeds
+//                      mma.sync m16n8k16 with fp32 accumulators; online softmax in registers
+//                      (exp2, scale folded into one FMA), P·V with P straight from the score
+//                      registers; masking only on the diagonal tiles, warps skip the tiles
+//                      wholly in their future; longest query tiles first, the query heads of
+//                      one KV head side by side. The L×L matrix never exists.
+//  * attn_decode_mma:  decode and short continuations (L <= 4) on the tensor cores: the
+//                      query heads of one KV head (GQA) are the rows of a 16-row mma tile;
+//                      a block streams one key range (split) with double-buffered cp.async
+//                      64-key tiles, each warp 16 keys of a tile with its own online softmax,
+//                      merged in shared memory; splits fill one wave of resident blocks and
 //                      attn_combine merges them (split-KV / flash-decoding).
-// AUTO: L == 1 → attn_split (split over the keys); L > 1 → attn_flash_mma when it applies,
-// else attn_split (one split per token). FLASH forces the tensor-core kernel (UNSUPPORTED
-// where it does not apply); REFERENCE runs attn_split with one split.
+//  * attn_split:       any dtype, d in {64, 128, 256} (f32, d 256, REFERENCE): one block per
+//                      (up to 4 query heads of one KV head, key split, token); 8 lanes per
+//                      key, online softmax in fp32; attn_combine merges the splits.
+// AUTO: L <= 4 → attn_decode_mma (split over the keys), else attn_flash_mma, where they apply
+// (else attn_split). FLASH forces attn_flash_mma (UNSUPPORTED where it does not apply);
+// REFERENCE runs attn_split with one split.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <type_traits>
 
@@ -31,9 +40,12 @@ namespace mamba4j::cuda {
 
 // ------------------------------------------------------------------ append
 
+// grid (L, B). Block (0, 0) also zeroes the n_counters split counters of attn_decode_mma.
 template <class T>
-__global__ void __launch_bounds__(128) attn_append_kernel(const mamba4j_attention_args a) {
+__global__ void __launch_bounds__(128) attn_append_kernel(const mamba4j_attention_args a, int* counters, int n_counters) {
     const int64_t t = blockIdx.x, b = blockIdx.y;
+    if (t == 0 && b == 0)
+        for (int i = threadIdx.x; i < n_counters; i += blockDim.x) counters[i] = 0;
     const int64_t slot = a.slots ? a.slots[b] : b;
     const int64_t pos = (a.start_pos ? a.start_pos[b] : 0) + t;
     const int64_t row = a.kv_heads * a.head_dim;
@@ -47,160 +59,390 @@ __global__ void __launch_bounds__(128) attn_append_kernel(const mamba4j_attentio
     }
 }
 
-// ------------------------------------------------------------------ flash prefill (mma.sync)
+// ------------------------------------------------------------------ tensor-core tiles
 
+// Shared-memory tiles are row-major [rows][D] with a padded row of LD = D + 8 elements: the
+// 8 row addresses of one ldmatrix (and the 16-byte cp.async writes) fall in distinct banks.
+// Keys come in tiles of kAttnKeys; one warp's scores for 16·MT rows × 8·NT keys live in
+// registers as mma accumulators s[mt][nt][4]: element e is row mt·16 + lane/4 + 8·(e/2),
+// key nt·8 + 2·(lane%4) + e%2 (the same layout for the output o[mt][D/8][4] over channels).
+constexpr int kAttnKeys = 64;
 
-constexpr int kAttnTile = 64;
-
-template <int D, class T>
-constexpr size_t attn_flash_smem() {
-    return sizeof(T) * size_t(kAttnTile) * (D + 8) * 5;  // Q, K[2], V[2]
+// rows [0, valid) of a ROWS × D tile from global (row stride `stride` elements) to shared,
+// rows past `valid` zero-filled; every thread of the NTHREADS block takes part.
+template <class T, int D, int ROWS, int NTHREADS>
+__device__ __forceinline__ void tile_load(T* dst, const T* src, int64_t stride, int valid) {
+    constexpr int CH = D / 8, LD = D + 8, STEP = NTHREADS / CH;  // 16-byte chunks per row; rows per pass
+    static_assert(NTHREADS % CH == 0 && ROWS % STEP == 0, "tile does not split evenly over the block");
+    const int r0 = int(threadIdx.x) / CH, c8 = (int(threadIdx.x) % CH) * 8;
+    dst += r0 * LD + c8;
+    const T* p = src + r0 * stride + c8;
+    const int64_t step = STEP * stride;
+#pragma unroll
+    for (int i = 0; i < ROWS / STEP; i++, p += step) {
+        const bool ok = r0 + i * STEP < valid;
+        cp_async16(dst + i * STEP * LD, ok ? p : src, ok);
+    }
 }
 
-// grid (ceil(L/64), Hq, B), 128 threads.
-template <class T, int D>
-__global__ void __launch_bounds__(128) attn_flash_mma_kernel(const mamba4j_attention_args a, float scale_log2) {
+// s = Q·Kᵀ for the warp: Q rows at Qs (16·MT of them), keys at Ks (8·NT of them).
+template <class T, int D, int MT, int NT>
+__device__ __forceinline__ void warp_qk(float (&s)[MT][NT][4], const T* Qs, const T* Ks, int lane) {
     constexpr int LD = D + 8;
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int nt = 0; nt < NT; nt++) s[mt][nt][0] = s[mt][nt][1] = s[mt][nt][2] = s[mt][nt][3] = 0.f;
+#pragma unroll
+    for (int kk = 0; kk < D / 16; kk++) {
+        unsigned qa[MT][4];
+#pragma unroll
+        for (int mt = 0; mt < MT; mt++) ldsm_x4(qa[mt], Qs + (mt * 16 + (lane & 15)) * LD + kk * 16 + (lane >> 4) * 8);
+#pragma unroll
+        for (int jp = 0; jp < NT / 2; jp++) {
+            unsigned kb[4];
+            ldsm_x4(kb, Ks + (jp * 16 + (lane & 7) + (lane >> 4) * 8) * LD + kk * 16 + ((lane >> 3) & 1) * 8);
+#pragma unroll
+            for (int mt = 0; mt < MT; mt++) {
+                mma16816<T>(s[mt][2 * jp], qa[mt], kb[0], kb[1]);
+                mma16816<T>(s[mt][2 * jp + 1], qa[mt], kb[2], kb[3]);
+            }
+        }
+    }
+}
+
+// o += P·V for the warp: P = the probabilities in s (rounded to T, as FlashAttention does),
+// V rows at Vs (the same 8·NT keys).
+template <class T, int D, int MT, int NT>
+__device__ __forceinline__ void warp_pv(float (&o)[MT][D / 8][4], const float (&s)[MT][NT][4], const T* Vs, int lane) {
+    constexpr int LD = D + 8;
+#pragma unroll
+    for (int kk = 0; kk < NT / 2; kk++) {
+        unsigned pa[MT][4];
+#pragma unroll
+        for (int mt = 0; mt < MT; mt++) {
+            pa[mt][0] = pack2<T>(s[mt][2 * kk][0], s[mt][2 * kk][1]);
+            pa[mt][1] = pack2<T>(s[mt][2 * kk][2], s[mt][2 * kk][3]);
+            pa[mt][2] = pack2<T>(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
+            pa[mt][3] = pack2<T>(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+        }
+#pragma unroll
+        for (int np = 0; np < D / 16; np++) {
+            unsigned vb[4];
+            ldsm_x4_trans(vb, Vs + (kk * 16 + (lane & 15)) * LD + np * 16 + (lane >> 4) * 8);
+#pragma unroll
+            for (int mt = 0; mt < MT; mt++) {
+                mma16816<T>(o[mt][2 * np], pa[mt], vb[0], vb[1]);
+                mma16816<T>(o[mt][2 * np + 1], pa[mt], vb[2], vb[3]);
+            }
+        }
+    }
+}
+
+// One key tile of the online softmax. s: raw scores (masked ones −∞) in, p = 2^(c·s − c·m)
+// out (c = scale·log2 e); m: running raw max per row, l: this lane's share of the running
+// sum; o is rescaled by 2^(c·m_old − c·m_new). Rows whose keys are all masked so far keep
+// m = −∞, l = 0, o = 0.
+template <int MT, int NT, int DN>
+__device__ __forceinline__ void online_softmax(float (&s)[MT][NT][4], float (&o)[MT][DN][4], float (&m)[MT][2],
+                                               float (&l)[MT][2], float c) {
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            float mx = m[mt][h];
+#pragma unroll
+            for (int nt = 0; nt < NT; nt++) mx = fmaxf(mx, fmaxf(s[mt][nt][2 * h], s[mt][nt][2 * h + 1]));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+            const float cm = mx == -INFINITY ? 0.f : mx * c;
+            const float alpha = exp2f(m[mt][h] * c - cm);  // 0 while m = −∞
+            m[mt][h] = mx;
+            float sum = 0.f;
+#pragma unroll
+            for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+                for (int e = 2 * h; e < 2 * h + 2; e++) {
+                    s[mt][nt][e] = exp2f(fmaf(s[mt][nt][e], c, -cm));
+                    sum += s[mt][nt][e];
+                }
+            l[mt][h] = l[mt][h] * alpha + sum;
+#pragma unroll
+            for (int dn = 0; dn < DN; dn++) {
+                o[mt][dn][2 * h] *= alpha;
+                o[mt][dn][2 * h + 1] *= alpha;
+            }
+        }
+}
+
+// ------------------------------------------------------------------ flash prefill (mma.sync)
+
+// NW warps of 16·MT query rows each: BM = 16·MT·NW rows of one head per block; Q, and two
+// buffers of K and V tiles (cp.async, the next tile loads while this one is used).
+template <class T, int D, int MT, int NW, int BN>
+struct FlashTile {
+    static constexpr int BM = 16 * MT * NW, LD = D + 8;
+    static constexpr size_t smem = sizeof(T) * size_t(LD) * (BM + 4 * BN);
+};
+
+// grid (ceil(L/BM) · B · Hq): heads fastest (the query heads of one KV head run side by side
+// and share its K/V in L2), then rows, then query tiles from the last (longest) to the first.
+template <class T, int D, int MT, int NW, int BN>
+__global__ void __launch_bounds__(NW * 32, 2) attn_flash_mma_kernel(const mamba4j_attention_args a, float c) {
+    using Tile = FlashTile<T, D, MT, NW, BN>;
+    constexpr int BM = Tile::BM, LD = Tile::LD, NT = BN / 8;
     extern __shared__ __align__(128) unsigned char smem_raw[];
     T* Qs = reinterpret_cast<T*>(smem_raw);
-    T* Ks = Qs + kAttnTile * LD;      // [2][64][LD]
-    T* Vs = Ks + 2 * kAttnTile * LD;  // [2][64][LD]
-    const int64_t hq = blockIdx.y, b = blockIdx.z;
+    T* Ks = Qs + BM * LD;       // [2][BN][LD]
+    T* Vs = Ks + 2 * BN * LD;   // [2][BN][LD]
+    int64_t idx = blockIdx.x;
+    const int64_t hq = idx % a.q_heads;
+    idx /= a.q_heads;
+    const int64_t b = idx % a.batch;
+    const int64_t q0 = ((a.seqlen + BM - 1) / BM - 1 - idx / a.batch) * BM;
     const int64_t hk = hq / (a.q_heads / a.kv_heads);
     const int64_t slot = a.slots ? a.slots[b] : b;
     const int64_t start = a.start_pos ? a.start_pos[b] : 0;
-    const int64_t q0 = int64_t(gridDim.x - 1 - blockIdx.x) * kAttnTile;  // longest rows first
-    const int valid_q = int(min(int64_t(kAttnTile), a.seqlen - q0));
-    const int64_t kv_len = start + q0 + valid_q;  // keys this tile needs
-    const int ntiles = int((kv_len + kAttnTile - 1) / kAttnTile);
+    const int valid_q = int(min(int64_t(BM), a.seqlen - q0));
+    const int64_t kv_len = start + q0 + valid_q;  // keys this block needs
+    const int ntiles = int((kv_len + BN - 1) / BN);
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    const int gq = lane >> 2, tig = lane & 3;
+    const int wr0 = warp * 16 * MT;  // first row of this warp
     const int64_t row = a.kv_heads * D;
     const T* Kg = static_cast<const T*>(a.k_cache) + (slot * a.capacity) * row + hk * D;
     const T* Vg = static_cast<const T*>(a.v_cache) + (slot * a.capacity) * row + hk * D;
     const T* Qg = static_cast<const T*>(a.q) + b * a.q_stride_b + q0 * a.q_stride_t + hq * D;
 
-    auto load_rows = [&](T* dst, const T* src, int64_t stride, int valid) {
-        for (int idx = threadIdx.x; idx < kAttnTile * (D / 8); idx += blockDim.x) {
-            const int r = idx / (D / 8), c8 = (idx % (D / 8)) * 8;
-            const bool ok = r < valid;
-            cp_async16(dst + r * LD + c8, ok ? src + r * stride + c8 : src, ok);
-        }
-    };
     auto prefetch = [&](int jt, int buf) {
-        const int64_t j0 = int64_t(jt) * kAttnTile;
-        const int valid = int(min(int64_t(kAttnTile), kv_len - j0));
-        load_rows(Ks + buf * kAttnTile * LD, Kg + j0 * row, row, valid);
-        load_rows(Vs + buf * kAttnTile * LD, Vg + j0 * row, row, valid);
-        cp_async_commit();
+        const int64_t j0 = int64_t(jt) * BN;
+        const int valid = int(min(int64_t(BN), kv_len - j0));
+        tile_load<T, D, BN, NW * 32>(Ks + buf * BN * LD, Kg + j0 * row, row, valid);
+        tile_load<T, D, BN, NW * 32>(Vs + buf * BN * LD, Vg + j0 * row, row, valid);
     };
-    load_rows(Qs, Qg, a.q_stride_t, valid_q);
-    cp_async_commit();
+    tile_load<T, D, BM, NW * 32>(Qs, Qg, a.q_stride_t, valid_q);
     prefetch(0, 0);
-    cp_async_wait_all();
-    __syncthreads();
+    cp_async_commit();
 
-    unsigned qa[D / 16][4];
+    // positions of my rows (rows past L take the last valid position: no stray keys)
+    const int64_t p0 = start + q0;
+    int rpos[MT][2];  // relative to p0
 #pragma unroll
-    for (int kk = 0; kk < D / 16; kk++)
-        ldsm_x4(qa[kk], Qs + (warp * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LD + kk * 16 + (lane >> 4) * 8);
-    const int r0 = warp * 16 + gq, r1 = r0 + 8;
-    // positions of my two rows (rows past L take the last valid position: no stray keys)
-    const int64_t pos0 = start + q0 + min(r0, valid_q - 1), pos1 = start + q0 + min(r1, valid_q - 1);
-    float o[D / 8][4];
+    for (int mt = 0; mt < MT; mt++)
 #pragma unroll
-    for (int nt = 0; nt < D / 8; nt++) o[nt][0] = o[nt][1] = o[nt][2] = o[nt][3] = 0.f;
-    float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.f, l1 = 0.f;
+        for (int h = 0; h < 2; h++) rpos[mt][h] = min(wr0 + mt * 16 + h * 8 + (lane >> 2), valid_q - 1);
+    const int64_t pos_lo = p0 + min(wr0, valid_q - 1), pos_hi = p0 + min(wr0 + 16 * MT - 1, valid_q - 1);
+    float o[MT][D / 8][4], m[MT][2], l[MT][2];
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++) {
+#pragma unroll
+        for (int nt = 0; nt < D / 8; nt++) o[mt][nt][0] = o[mt][nt][1] = o[mt][nt][2] = o[mt][nt][3] = 0.f;
+        m[mt][0] = m[mt][1] = -INFINITY;
+        l[mt][0] = l[mt][1] = 0.f;
+    }
 
     for (int jt = 0; jt < ntiles; jt++) {
         const int buf = jt & 1;
         if (jt + 1 < ntiles) prefetch(jt + 1, buf ^ 1);
-        const T* Kb = Ks + buf * kAttnTile * LD;
-        const T* Vb = Vs + buf * kAttnTile * LD;
-        float s[kAttnTile / 8][4];
-#pragma unroll
-        for (int nt = 0; nt < kAttnTile / 8; nt++) s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
-#pragma unroll
-        for (int kk = 0; kk < D / 16; kk++)
-#pragma unroll
-            for (int jp = 0; jp < kAttnTile / 16; jp++) {
-                unsigned bf[4];
-                ldsm_x4(bf, Kb + (jp * 16 + (lane & 7) + (lane >> 4) * 8) * LD + kk * 16 + ((lane >> 3) & 1) * 8);
-                mma16816<T>(s[2 * jp], qa[kk], bf[0], bf[1]);
-                mma16816<T>(s[2 * jp + 1], qa[kk], bf[2], bf[3]);
-            }
-        const int64_t j0 = int64_t(jt) * kAttnTile;
-        const bool need_mask = j0 + kAttnTile - 1 > pos0;  // the tile reaches past a row's position
-        float mx0 = -INFINITY, mx1 = -INFINITY;
-#pragma unroll
-        for (int nt = 0; nt < kAttnTile / 8; nt++)
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-                const int64_t key = j0 + nt * 8 + 2 * tig + (e & 1);
-                const int64_t pos = e < 2 ? pos0 : pos1;
-                const float v = (!need_mask || key <= pos) ? s[nt][e] * scale_log2 : -INFINITY;
-                s[nt][e] = v;
-                if (e < 2) mx0 = fmaxf(mx0, v);
-                else mx1 = fmaxf(mx1, v);
-            }
-        mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 1));
-        mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 2));
-        mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 1));
-        mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 2));
-        const float mn0 = fmaxf(m0, mx0), mn1 = fmaxf(m1, mx1);  // finite: key 0 is always visible
-        const float al0 = exp2f(m0 - mn0), al1 = exp2f(m1 - mn1);
-        m0 = mn0;
-        m1 = mn1;
-        float sum0 = 0.f, sum1 = 0.f;
-#pragma unroll
-        for (int nt = 0; nt < kAttnTile / 8; nt++) {
-            s[nt][0] = exp2f(s[nt][0] - mn0);
-            s[nt][1] = exp2f(s[nt][1] - mn0);
-            s[nt][2] = exp2f(s[nt][2] - mn1);
-            s[nt][3] = exp2f(s[nt][3] - mn1);
-            sum0 += s[nt][0] + s[nt][1];
-            sum1 += s[nt][2] + s[nt][3];
-        }
-        l0 = l0 * al0 + sum0;
-        l1 = l1 * al1 + sum1;
-#pragma unroll
-        for (int nt = 0; nt < D / 8; nt++) {
-            o[nt][0] *= al0; o[nt][1] *= al0; o[nt][2] *= al1; o[nt][3] *= al1;
-        }
-#pragma unroll
-        for (int kk = 0; kk < kAttnTile / 16; kk++) {
-            const unsigned pa[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
-                                    pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]),
-                                    pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
-#pragma unroll
-            for (int np = 0; np < D / 16; np++) {
-                unsigned bf[4];
-                ldsm_x4_trans(bf, Vb + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LD + np * 16 + (lane >> 4) * 8);
-                mma16816<T>(o[2 * np], pa, bf[0], bf[1]);
-                mma16816<T>(o[2 * np + 1], pa, bf[2], bf[3]);
-            }
-        }
-        cp_async_wait_all();
+        cp_async_commit();
+        cp_async_wait<1>();  // tile jt (and Q) have landed
         __syncthreads();
+        const int64_t j0 = int64_t(jt) * BN;
+        if (wr0 < valid_q && j0 <= pos_hi) {  // else no rows, or every key is in my rows' future
+            float s[MT][NT][4];
+            warp_qk<T, D, MT, NT>(s, Qs + wr0 * LD, Ks + buf * BN * LD, lane);
+            if (j0 + BN - 1 > pos_lo) {  // the diagonal: mask keys past each row's position
+                const int dj = int(j0 - p0);  // > -BN here
+#pragma unroll
+                for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+                    for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+                        for (int e = 0; e < 4; e++)
+                            if (dj + nt * 8 + 2 * (lane & 3) + (e & 1) > rpos[mt][e >> 1]) s[mt][nt][e] = -INFINITY;
+            }
+            online_softmax<MT, NT, D / 8>(s, o, m, l, c);
+            warp_pv<T, D, MT, NT>(o, s, Vs + buf * BN * LD, lane);
+        }
+        __syncthreads();  // buffer `buf` refills in the next iteration
     }
-    l0 += __shfl_xor_sync(0xffffffffu, l0, 1);
-    l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
-    l1 += __shfl_xor_sync(0xffffffffu, l1, 1);
-    l1 += __shfl_xor_sync(0xffffffffu, l1, 2);
-    const float inv0 = 1.f / l0, inv1 = 1.f / l1;
+    // normalise, stage the warp's rows in its own part of Qs, store 16 bytes per lane
+    T* Os = Qs + wr0 * LD;
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            float sum = l[mt][h];
+            sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+            sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+            const float inv = 1.f / sum;
+            const int r = mt * 16 + h * 8 + (lane >> 2);
+#pragma unroll
+            for (int dn = 0; dn < D / 8; dn++)
+                *reinterpret_cast<unsigned*>(Os + r * LD + dn * 8 + 2 * (lane & 3)) =
+                    pack2<T>(o[mt][dn][2 * h] * inv, o[mt][dn][2 * h + 1] * inv);
+        }
+    __syncwarp();
     T* og = static_cast<T*>(a.out) + b * a.out_stride_b + q0 * a.out_stride_t + hq * D;
 #pragma unroll
-    for (int half = 0; half < 2; half++) {
-        const int r = half ? r1 : r0;
-        if (r >= valid_q) continue;
-        const float inv = half ? inv1 : inv0;
+    for (int i = lane; i < 16 * MT * (D / 8); i += 32) {
+        const int r = i / (D / 8), c8 = (i % (D / 8)) * 8;
+        if (wr0 + r < valid_q)
+            *reinterpret_cast<uint4*>(og + (wr0 + r) * a.out_stride_t + c8) = *reinterpret_cast<const uint4*>(Os + r * LD + c8);
+    }
+}
+
+// ------------------------------------------------------------------ split-KV decode (mma.sync)
+
+// The query heads of one KV head are the rows of one 16-row mma tile (decode has one query
+// per head: GQA turns into a small matrix product). Each block takes one key range (split)
+// of one token: 64-key tiles through an S-stage cp.async pipeline, each warp 16 keys of a
+// tile with its own online softmax; the 4 warps merge through shared memory at the end.
+template <class T, int D, int S>
+__host__ __device__ constexpr size_t attn_decode_smem() {
+    return sizeof(T) * size_t(D + 8) * (16 + 2 * S * kAttnKeys);
+}
+
+// grid (Hkv · ceil(G/16), splits, B·L), 128 threads. With splits > 1 each block writes its
+// partials (as attn_split_kernel) and the last block of a (token, head group) to finish,
+// counted in counters[blockIdx.z · gridDim.x + blockIdx.x] (zeroed by attn_append), merges
+// them: no combine kernel.
+template <class T, int D, int S>
+__global__ void __launch_bounds__(128) attn_decode_mma_kernel(const mamba4j_attention_args a, float c, int splits,
+                                                              float* part_o, float* part_ml, int* counters) {
+    constexpr int BN = kAttnKeys, LD = D + 8, NT = 2;  // 16 keys per warp
+    extern __shared__ __align__(128) unsigned char smem_raw[];
+    T* Qs = reinterpret_cast<T*>(smem_raw);
+    T* Ks = Qs + 16 * LD;      // [S][BN][LD]
+    T* Vs = Ks + S * BN * LD;  // [S][BN][LD]
+    const int64_t G = a.q_heads / a.kv_heads, groups = (G + 15) / 16;
+    const int64_t hk = blockIdx.x / groups, h0 = hk * G + (blockIdx.x % groups) * 16;  // first query head
+    const int rows = int(min(int64_t(16), hk * G + G - h0));
+    const int64_t sp = blockIdx.y, bt = blockIdx.z;
+    const int64_t b = bt / a.seqlen, t = bt % a.seqlen;
+    const int64_t slot = a.slots ? a.slots[b] : b;
+    const int64_t kv_len = (a.start_pos ? a.start_pos[b] : 0) + t + 1;
+    const int64_t per = ((kv_len + splits - 1) / splits + 15) / 16 * 16;
+    const int64_t k_begin = min(kv_len, sp * per), k_end = min(kv_len, k_begin + per);
+    const int ntiles = int((k_end - k_begin + BN - 1) / BN);
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int64_t row = a.kv_heads * D;
+    const T* Kg = static_cast<const T*>(a.k_cache) + (slot * a.capacity + k_begin) * row + hk * D;
+    const T* Vg = static_cast<const T*>(a.v_cache) + (slot * a.capacity + k_begin) * row + hk * D;
+    const int64_t n_keys = k_end - k_begin;
+
+    auto prefetch = [&](int jt, int buf) {
+        const int64_t j0 = int64_t(jt) * BN;
+        const int valid = int(min(int64_t(BN), n_keys - j0));
+        tile_load<T, D, BN, 128>(Ks + buf * BN * LD, Kg + j0 * row, row, valid);
+        tile_load<T, D, BN, 128>(Vs + buf * BN * LD, Vg + j0 * row, row, valid);
+    };
+    tile_load<T, D, 16, 128>(Qs, static_cast<const T*>(a.q) + b * a.q_stride_b + t * a.q_stride_t + h0 * D, D, rows);
 #pragma unroll
-        for (int nt = 0; nt < D / 8; nt++) {
-            const int d = nt * 8 + 2 * tig;
-            T* p = og + r * a.out_stride_t + d;
-            p[0] = from_f32<T>(o[nt][2 * half] * inv);
-            p[1] = from_f32<T>(o[nt][2 * half + 1] * inv);
+    for (int st = 0; st < S - 1; st++) {  // S − 1 tiles ahead
+        if (st < ntiles) prefetch(st, st);
+        cp_async_commit();
+    }
+
+    float o[1][D / 8][4], m[1][2] = {{-INFINITY, -INFINITY}}, l[1][2] = {{0.f, 0.f}};
+#pragma unroll
+    for (int nt = 0; nt < D / 8; nt++) o[0][nt][0] = o[0][nt][1] = o[0][nt][2] = o[0][nt][3] = 0.f;
+    for (int jt = 0; jt < ntiles; jt++) {
+        const int buf = jt % S;
+        cp_async_wait<S - 2>();  // tile jt has landed
+        __syncthreads();         // for every thread; and all are done with tile jt − 1, whose buffer refills now
+        if (jt + S - 1 < ntiles) prefetch(jt + S - 1, (jt + S - 1) % S);
+        cp_async_commit();
+        const int64_t j0 = int64_t(jt) * BN + warp * 16;  // my 16 keys, relative to k_begin
+        if (j0 < n_keys) {
+            float s[1][NT][4];
+            warp_qk<T, D, 1, NT>(s, Qs, Ks + (buf * BN + warp * 16) * LD, lane);
+            if (j0 + 16 > n_keys)
+#pragma unroll
+                for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+                    for (int e = 0; e < 4; e++)
+                        if (j0 + nt * 8 + 2 * (lane & 3) + (e & 1) >= n_keys) s[0][nt][e] = -INFINITY;
+            online_softmax<1, NT, D / 8>(s, o, m, l, c);
+            warp_pv<T, D, 1, NT>(o, s, Vs + (buf * BN + warp * 16) * LD, lane);
         }
+    }
+    cp_async_wait_all();
+    __syncthreads();
+    // merge the warps: (max in the log2 domain, sum, unnormalised output) per row
+    constexpr int SO = D + 8;                          // padded rows: float2 stores without conflicts
+    float* sm_o = reinterpret_cast<float*>(smem_raw);  // [4][16][SO]
+    float* sm_ml = sm_o + 4 * 16 * SO;                 // [4][16][2]
+    static_assert(sizeof(float) * 4 * 16 * (SO + 2) <= attn_decode_smem<T, D, S>(), "merge area");
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+        const int r = warp * 16 + h * 8 + (lane >> 2);
+        float sum = l[0][h];
+        sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+        sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+#pragma unroll
+        for (int dn = 0; dn < D / 8; dn++)
+            *reinterpret_cast<float2*>(sm_o + r * SO + dn * 8 + 2 * (lane & 3)) = make_float2(o[0][dn][2 * h], o[0][dn][2 * h + 1]);
+        if ((lane & 3) == 0) {
+            sm_ml[r * 2] = m[0][h] * c;
+            sm_ml[r * 2 + 1] = sum;
+        }
+    }
+    __syncthreads();
+    for (int i = threadIdx.x; i < rows * D; i += 128) {
+        const int r = i / D, d = i % D;
+        float mx = -INFINITY;
+#pragma unroll
+        for (int w = 0; w < 4; w++) mx = fmaxf(mx, sm_ml[(w * 16 + r) * 2]);
+        float sum = 0.f, acc = 0.f;
+        if (mx != -INFINITY)
+#pragma unroll
+            for (int w = 0; w < 4; w++) {
+                const float wt = exp2f(sm_ml[(w * 16 + r) * 2] - mx);  // 0 for an empty warp
+                sum += sm_ml[(w * 16 + r) * 2 + 1] * wt;
+                acc += sm_o[(w * 16 + r) * SO + d] * wt;
+            }
+        const int64_t hq = h0 + r;
+        if (splits == 1) {
+            static_cast<T*>(a.out)[b * a.out_stride_b + t * a.out_stride_t + hq * D + d] = from_f32<T>(acc / sum);
+        } else {
+            const int64_t pi = (bt * a.q_heads + hq) * splits + sp;
+            part_o[pi * D + d] = acc;
+            if (d == 0) {
+                part_ml[pi * 2] = mx;
+                part_ml[pi * 2 + 1] = sum;
+            }
+        }
+    }
+    if (splits == 1) return;
+    __shared__ int is_last;
+    __threadfence();
+    __syncthreads();
+    if (threadIdx.x == 0) is_last = atomicAdd(counters + blockIdx.z * gridDim.x + blockIdx.x, 1) == splits - 1;
+    __syncthreads();
+    if (!is_last) return;
+    __threadfence();
+    // merge the splits (online, as the warps above), 4 channels per thread, reads from L2
+    for (int i = threadIdx.x; i < rows * (D / 4); i += 128) {
+        const int r = i / (D / 4), d4 = (i % (D / 4)) * 4;
+        const int64_t base = (bt * a.q_heads + h0 + r) * splits;
+        float mx = -INFINITY, sum = 0.f;
+        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll 8
+        for (int s2 = 0; s2 < splits; s2++) {
+            const float2 ml = __ldcg(reinterpret_cast<const float2*>(part_ml) + base + s2);
+            const float4 ov = __ldcg(reinterpret_cast<const float4*>(part_o + (base + s2) * D + d4));
+            if (ml.x == -INFINITY) continue;  // an empty split
+            const float mn = fmaxf(mx, ml.x), w1 = exp2f(mx - mn), w2 = exp2f(ml.x - mn);
+            sum = sum * w1 + ml.y * w2;
+            acc.x = acc.x * w1 + ov.x * w2;
+            acc.y = acc.y * w1 + ov.y * w2;
+            acc.z = acc.z * w1 + ov.z * w2;
+            acc.w = acc.w * w1 + ov.w * w2;
+            mx = mn;
+        }
+        const float inv = 1.f / sum;
+        T* op = static_cast<T*>(a.out) + b * a.out_stride_b + t * a.out_stride_t + (h0 + r) * D + d4;
+        *reinterpret_cast<uint2*>(op) = make_uint2(pack2<T>(acc.x * inv, acc.y * inv), pack2<T>(acc.z * inv, acc.w * inv));
     }
 }
 
@@ -367,10 +609,74 @@ __global__ void attn_combine_kernel(const mamba4j_attention_args a, int splits, 
 
 // ------------------------------------------------------------------ dispatch
 
-static bool flash_applies(const mamba4j_attention_args& a) {
+// The tensor-core kernels: bf16/fp16, d 64 or 128, 16-byte aligned rows (cp.async, uint4 stores).
+static bool mma_applies(const mamba4j_attention_args& a) {
     auto al16 = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
     return a.dtype != MAMBA4J_F32 && (a.head_dim == 64 || a.head_dim == 128) && al16(a.q) && al16(a.k_cache) &&
-           al16(a.v_cache) && a.q_stride_t % 8 == 0 && a.q_stride_b % 8 == 0;
+           al16(a.v_cache) && al16(a.out) && a.q_stride_t % 8 == 0 && a.q_stride_b % 8 == 0 && a.out_stride_t % 8 == 0 &&
+           a.out_stride_b % 8 == 0;
+}
+
+// Kernels with more than 48 KB of shared memory opt in once per device; the launchers keep
+// what they looked up per device (it never changes) to keep the host side of a call short.
+constexpr int kMaxDevices = 64;
+
+template <class T>
+static void append(mamba4j_context* ctx, const mamba4j_attention_args& a, int* counters = nullptr, int n_counters = 0) {
+    attn_append_kernel<T><<<dim3(unsigned(a.seqlen), unsigned(a.batch)), 128, 0, stream_of(ctx)>>>(a, counters, n_counters);
+    check_launch("attn_append_kernel");
+}
+
+template <class T, int D, int MT, int NW, int BN>
+static void launch_flash(mamba4j_context* ctx, const mamba4j_attention_args& a, float c) {
+    using Tile = FlashTile<T, D, MT, NW, BN>;
+    auto kernel = attn_flash_mma_kernel<T, D, MT, NW, BN>;
+    static std::atomic<bool> ready[kMaxDevices];
+    if (ctx->device >= kMaxDevices || !ready[ctx->device].load(std::memory_order_relaxed)) {
+        check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(Tile::smem)), "cudaFuncSetAttribute");
+        if (ctx->device < kMaxDevices) ready[ctx->device].store(true, std::memory_order_relaxed);
+    }
+    const int64_t blocks = (a.seqlen + Tile::BM - 1) / Tile::BM * a.batch * a.q_heads;
+    if (blocks > 2147483647) fail(MAMBA4J_ERR_UNSUPPORTED, "attention: grid too large");
+    append<T>(ctx, a);
+    kernel<<<unsigned(blocks), NW * 32, Tile::smem, stream_of(ctx)>>>(a, c);
+    check_launch("attn_flash_mma_kernel");
+}
+
+// Several splits over the keys when the (token, KV head) blocks alone leave SMs idle: as many
+// as one wave of resident blocks holds, each at least 64 keys.
+template <class T, int D, int S>
+static void launch_decode(mamba4j_context* ctx, const mamba4j_attention_args& a, float c) {
+    cudaStream_t s = stream_of(ctx);
+    auto kernel = attn_decode_mma_kernel<T, D, S>;
+    constexpr size_t smem = attn_decode_smem<T, D, S>();
+    static std::atomic<int> waves[kMaxDevices];  // SMs × resident blocks, 0 until looked up
+    int wave = ctx->device < kMaxDevices ? waves[ctx->device].load(std::memory_order_relaxed) : 0;
+    if (wave == 0) {
+        check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "cudaFuncSetAttribute");
+        int sms = 0, resident = 0;
+        check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ctx->device), "cudaDeviceGetAttribute");
+        check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident, kernel, 128, smem), "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
+        wave = std::max(1, sms * resident);
+        if (ctx->device < kMaxDevices) waves[ctx->device].store(wave, std::memory_order_relaxed);
+    }
+    const int64_t G = a.q_heads / a.kv_heads, groups = (G + 15) / 16;
+    const int64_t blocks = a.batch * a.seqlen * a.kv_heads * groups;
+    if (a.batch * a.seqlen > 65535 || a.kv_heads * groups > 65535) fail(MAMBA4J_ERR_UNSUPPORTED, "attention: grid too large");
+    const int splits = int(std::max<int64_t>(1, std::min<int64_t>({wave / blocks, (a.capacity + 63) / 64, 65535})));
+    float *po = nullptr, *pml = nullptr;
+    int* counters = nullptr;
+    if (splits > 1) {
+        const size_t n = size_t(a.batch * a.seqlen * a.q_heads) * splits;
+        Scratch ws(ctx, n * (D + 2) * 4 + size_t(blocks) * 4);
+        po = ws.as<float>();
+        pml = po + n * D;
+        counters = reinterpret_cast<int*>(pml + n * 2);
+    }
+    append<T>(ctx, a, counters, splits > 1 ? int(blocks) : 0);
+    kernel<<<dim3(unsigned(a.kv_heads * groups), unsigned(splits), unsigned(a.batch * a.seqlen)), 128, smem, s>>>(
+        a, c, splits, po, pml, counters);
+    check_launch("attn_decode_mma_kernel");
 }
 
 template <class T, int D, int GB>
@@ -392,34 +698,32 @@ static void launch_split(mamba4j_context* ctx, const mamba4j_attention_args& a, 
     }
 }
 
+// Short continuations (L <= kDecodeRows) take the split-KV path: a prefill block of 128
+// query rows would leave most of them empty and stream the whole cache with few blocks.
+constexpr int64_t kDecodeRows = 4;
+// cp.async stages of attn_decode_mma (3 measured no faster than 2 on an H100, and 2 lets
+// 3 blocks share an SM at d = 128).
+constexpr int kDecodeStages = 2;
+
 template <class T>
 static void launch(mamba4j_context* ctx, const mamba4j_attention_args& a) {
-    cudaStream_t s = stream_of(ctx);
-    attn_append_kernel<T><<<dim3(unsigned(a.seqlen), unsigned(a.batch)), 128, 0, s>>>(a);
-    check_launch("attn_append_kernel");
     const float scale = a.scale > 0.f ? a.scale : 1.f / std::sqrt(float(a.head_dim));
     const float scale_log2 = scale * 1.4426950408889634f;
     const int D = int(a.head_dim);
-    bool flash = a.algo == MAMBA4J_ALGO_FLASH || (a.algo == MAMBA4J_ALGO_AUTO && a.seqlen > 1);
-    if (flash && !flash_applies(a)) {
-        if (a.algo == MAMBA4J_ALGO_FLASH)
-            fail(MAMBA4J_ERR_UNSUPPORTED, "attention FLASH on CUDA needs bf16/fp16, head_dim 64 or 128 and 16-byte aligned rows");
-        flash = false;
-    }
+    const bool mma = mma_applies(a);
+    if (a.algo == MAMBA4J_ALGO_FLASH && !mma)
+        fail(MAMBA4J_ERR_UNSUPPORTED, "attention FLASH on CUDA needs bf16/fp16, head_dim 64 or 128 and 16-byte aligned rows");
     if constexpr (!std::is_same_v<T, float>) {
-        if (flash) {
-            if (a.seqlen > int64_t(65535) * kAttnTile) fail(MAMBA4J_ERR_UNSUPPORTED, "attention: L too long for one launch");
-            auto run = [&](auto kernel, size_t smem) {
-                check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "cudaFuncSetAttribute");
-                kernel<<<dim3(unsigned((a.seqlen + kAttnTile - 1) / kAttnTile), unsigned(a.q_heads), unsigned(a.batch)), 128,
-                         smem, s>>>(a, scale_log2);
-                check_launch("attn_flash_mma_kernel");
-            };
-            if (D == 128) run(attn_flash_mma_kernel<T, 128>, attn_flash_smem<128, T>());
-            else run(attn_flash_mma_kernel<T, 64>, attn_flash_smem<64, T>());
-            return;
+        if (mma && (a.algo == MAMBA4J_ALGO_FLASH || (a.algo == MAMBA4J_ALGO_AUTO && a.seqlen > kDecodeRows))) {
+            if (D == 128) return launch_flash<T, 128, 2, 4, 64>(ctx, a, scale_log2);
+            return launch_flash<T, 64, 2, 4, 64>(ctx, a, scale_log2);
+        }
+        if (mma && a.algo == MAMBA4J_ALGO_AUTO) {
+            if (D == 128) return launch_decode<T, 128, kDecodeStages>(ctx, a, scale_log2);
+            return launch_decode<T, 64, kDecodeStages>(ctx, a, scale_log2);
         }
     }
+    append<T>(ctx, a);
     // split-KV: enough blocks to fill the GPU for decode; one split per token for prefill.
     const int64_t G = a.q_heads / a.kv_heads;
     const int gb = (G % 4 == 0 && D <= 64) ? 4 : (G % 2 == 0 ? 2 : 1);  // query heads per block (registers)
