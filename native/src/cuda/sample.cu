@@ -23,11 +23,12 @@
 // pass; temperature only two and a walk (max, mass per range); top-k / top-p / min-p on a
 // peaked row: the max, ~1–4 bisection passes, 2 gather passes, then ~30 block reductions
 // over the candidates in shared memory. One block (1024 threads) per row.
-// Measured (H100, V 128256 bf16, docs: gpu_test_kernels --bench sample): a pass costs
-// ~20 µs, bound by the instructions per element on one SM (not by memory); greedy 27 µs,
-// temperature 62–69, top-k 40 69, all three filters 74 at B 1 and 64; top-p 0.9 160 µs at
-// B 64 and 533 at B 1, whose row has no 2048-candidate set (12 failed passes, then the
-// whole row). Faster needs fewer instructions per element and several SMs per row.
+// Measured (H100, V 128256 bf16, gpu_test_kernels --bench sample): greedy 27 µs (as with
+// the scalar loads before: the passes appear bound by the instructions per element on one
+// SM, not by memory), temperature 62–69, top-k 40 69, all three filters 74 at B 1 and 64;
+// top-p 0.9 160 µs at B 64 and 533 at B 1 (presumably no candidate set found in 12 passes,
+// then the whole-row path). Faster needs fewer instructions per element and several SMs
+// per row.
 #include "../kernels.h"
 #include "cuda_util.cuh"
 
