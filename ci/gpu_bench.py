@@ -3,8 +3,8 @@
 
   gpu_bench.py peers [ONLY]     ceilings (device copy, bf16 matmul) and peer kernels at the
                                 DESIGN.md §6 8B-layer shapes; prints CEIL / PEER / ACC lines.
-                                ONLY = attention | matmul: the ceilings and those peers alone;
-                                ssd: stop after the SSD chunked prefill peers
+                                ONLY = attention | matmul | sample: the ceilings and those
+                                peers alone; ssd: stop after the SSD chunked prefill peers
   gpu_bench.py table OURS PEERS combines gpu_test_kernels --bench output (BENCH lines) with
                                 the peers' output into a markdown table
 
@@ -85,6 +85,35 @@ def ceilings(torch, dev):
     print(f"CEIL copy_GBps={copy_gbps:.1f} bf16_matmul_TFLOPs={tflops:.1f}", flush=True)
 
 
+def sample_peers(torch, dev):
+    # ---- sampling: the rows of gpu_test_kernels --bench sample (V 128256 bf16 logits ~ N(0, 3²),
+    # B 1 and 64); greedy is torch.argmax, the others the usual HF-style path in one call:
+    # logits / T, top-k (torch.topk mask), top-p (sort, softmax, cumsum mask), min-p
+    # (softmax mask), softmax, torch.multinomial
+    def hf_sample(x, T, k, p, min_p):
+        x = x.float() / T
+        if k > 0:
+            kth = torch.topk(x, k, dim=-1).values[..., -1:]
+            x = x.masked_fill(x < kth, -math.inf)
+        if p < 1:
+            xs, idx = torch.sort(x, dim=-1, descending=True)
+            ps = xs.softmax(-1)
+            drop = ps.cumsum(-1) - ps >= p  # keep the smallest prefix reaching p
+            x = x.masked_fill(drop.scatter(-1, idx, drop), -math.inf)
+        if min_p > 0:
+            probs = x.softmax(-1)
+            x = x.masked_fill(probs < min_p * probs.amax(-1, keepdim=True), -math.inf)
+        return torch.multinomial(x.softmax(-1), 1)
+    for B in (1, 64):
+        x = (torch.randn(B, 128256, device=dev) * 3).to(torch.bfloat16)
+        f = lambda: torch.argmax(x, dim=-1)
+        print(f"PEER sample_B{B}_V128256_greedy ms={median_ms(f, 20, 200):.5f} peer=torch.argmax", flush=True)
+        for name, T, k, p, mp in [("temperature", 0.8, 0, 1.0, 0.0), ("topk40", 0.8, 40, 1.0, 0.0),
+                                  ("topp0.9", 0.8, 0, 0.9, 0.0), ("topk40_topp0.9_minp0.05", 0.7, 40, 0.9, 0.05)]:
+            f = lambda: hf_sample(x, T, k, p, mp)
+            print(f"PEER sample_B{B}_V128256_{name} ms={median_ms(f, 20, 200):.5f} peer=torch_hf_sampling", flush=True)
+
+
 def matmul_peers(torch, F, dev):
     # ---- matmul (here, before the mamba_ssm imports: it needs only torch): F.linear (PyTorch's
     # cuBLAS / cuBLASLt path), bf16, the 8B projections of gpu_test_kernels --bench; the "_f32x"
@@ -163,10 +192,14 @@ def peers(only=None):
     print(f"INFO device={torch.cuda.get_device_name(0)} torch={torch.__version__}", flush=True)
 
     ceilings(torch, dev)
+    if only == "sample":
+        sample_peers(torch, dev)
+        return
     if only == "attention":
         attention_peers(torch, F, dev)
         return
-    matmul_peers(torch, F, dev)  # before the mamba_ssm imports: it needs only torch
+    matmul_peers(torch, F, dev)  # these two before the mamba_ssm imports: they need only torch
+    sample_peers(torch, dev)
     if only == "matmul":
         return
 
