@@ -395,7 +395,7 @@ MAMBA4J_API mamba4j_status mamba4j_embedding(mamba4j_context* ctx, const mamba4j
  * outside [0, 1) is an INVALID_ARGUMENT on the CPU and clamped into [0, 1) on CUDA.
  * algo: AUTO or REFERENCE (CPU: the same code, a sort per row; CUDA: one block per row, no
  * sort, thresholds by bisection over the logits; AUTO first narrows the row to at most
- * 2048 candidates where it can, REFERENCE always visits the whole row). */
+ * 4096 candidates where it can, REFERENCE always visits the whole row). */
 typedef struct mamba4j_sample_args {
     int64_t batch, vocab;
     mamba4j_dtype dtype;
