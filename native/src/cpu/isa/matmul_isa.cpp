@@ -12,7 +12,7 @@
 //
 // Levels: scalar = SSE2 (the x86-64 baseline; no FMA: mul + add), AVX2 + FMA, AVX-512.
 // AVX-512 also has matvec_bf16_dpbf16: vdpbf16ps on x rounded to bf16 (an option, see
-// cpu/matmul.cpp).
+// cpu/matmul.cpp), and matmul_block_dpbf16, the default prefill kernel for bf16 W (below).
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
