@@ -1,6 +1,7 @@
 // Dense kernels: the decode matvec (m = 1) with bf16 and fp32 weights at the sizes of
 // decode, against the memory read bandwidth measured in the same run, and the prefill
-// matmul (m = 512) in GFLOP/s.
+// matmul (m = 512) in GFLOP/s: with bf16 W on AVX-512 BF16 the default vdpbf16ps kernel
+// (x rounded to bf16) and, in a child process, the fp32 kernel (MAMBA4J_BF16_MATMUL=fp32).
 //
 // Matvec weights rotate over copies that together exceed 256 MiB and 4× the L3, so
 // every call streams its W from DRAM as in a real model whose layers all differ; a
@@ -78,10 +79,11 @@ void matvec_rows(const bench::Options& opt, const bench::Bandwidth& bw, bool bf1
     }
 }
 
-void prefill_rows(const bench::Options& opt, const bench::Bandwidth& bw) {
+void prefill_rows(const bench::Options& opt, const bench::Bandwidth& bw, bool bf16_only, const char* variant) {
     const int64_t m = 512;
-    const Shape shapes[] = {{"in_proj 130M", 3072, 768}, {"4096x4096", 4096, 4096}};
-    for (bool bf16 : {true, false})
+    const Shape shapes[] = {{"in_proj 130M", 3072, 768}, {"up 135M", 1536, 576}, {"4096x4096", 4096, 4096}};
+    for (bool bf16 : {true, false}) {
+        if (bf16_only && !bf16) continue;
         for (const Shape& s : shapes) {
             auto wf = bench::random_f32(size_t(s.n * s.k), 0.05f);
             auto wb = bench::random_bf16(size_t(s.n * s.k), 0.05f);
@@ -104,8 +106,10 @@ void prefill_rows(const bench::Options& opt, const bench::Bandwidth& bw) {
             char name[96];
             std::snprintf(name, sizeof name, "matmul m=512 %s %s %lldx%lld", bf16 ? "bf16" : "f32", s.what,
                           (long long)s.n, (long long)s.k);
-            bench::row("dense", name, t, 0, 2.0 * double(m * s.n * s.k), bw, "prefill, x fp32");
+            bench::row("dense", name, t, 0, 2.0 * double(m * s.n * s.k), bw,
+                       bf16 ? std::string("prefill, ") + variant : std::string("prefill, x fp32"));
         }
+    }
 }
 
 // Elementwise and row kernels of the MLP and the Mamba-2 block at prefill sizes: memory
@@ -185,6 +189,19 @@ int main(int argc, char** argv) {
 
     mamba4j_simd supported = 0, in_use = 0;
     mamba4j_cpu_simd(&supported, &in_use);
+    const bool dp_prefill = in_use == MAMBA4J_SIMD_AVX512 && std::getenv("MAMBA4J_BF16_MATMUL") == nullptr;
+    if (dp_prefill) {  // the fp32 prefill kernel with bf16 W, as before vdpbf16ps (a child: the variable is read once)
+        std::fflush(stdout);
+        pid_t child = fork();
+        if (child == 0) {
+            setenv("MAMBA4J_BF16_MATMUL", "fp32", 1);
+            prefill_rows(opt, bw, true, "x fp32, W widened (MAMBA4J_BF16_MATMUL=fp32)");
+            std::fflush(stdout);
+            _exit(0);
+        }
+        int status = 0;
+        if (child > 0) waitpid(child, &status, 0);
+    }
     if (in_use == MAMBA4J_SIMD_AVX512 && std::getenv("MAMBA4J_BF16_MATVEC") == nullptr) {
         std::fflush(stdout);
         pid_t child = fork();
@@ -198,7 +215,7 @@ int main(int argc, char** argv) {
         if (child > 0) waitpid(child, &status, 0);
     }
     matvec_rows(opt, bw, false, std::string(bench::simd_name()).append(" default").c_str());
-    prefill_rows(opt, bw);
+    prefill_rows(opt, bw, false, dp_prefill ? "vdpbf16ps, x rounded to bf16" : "x fp32, W widened");
     elementwise_rows(opt, bw);
     return 0;
 }

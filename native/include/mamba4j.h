@@ -317,6 +317,11 @@ MAMBA4J_API mamba4j_status mamba4j_attention(mamba4j_context* ctx, const mamba4j
  * x [m, k] (dtype), y [m, n] (dtype), w (weight_dtype: F32 or BF16), bias [n] fp32 or
  * NULL. accumulate != 0 adds to y (a fused residual add). Accumulation in fp32.
  * m == 1 is the matvec of decode.
+ * CPU precision: with BF16 weights and m > 1 (prefill) on the AVX-512 (BF16) level, x is
+ * rounded to bf16 (nearest even) once per call and the products are bf16 · bf16 summed in
+ * fp32 (vdpbf16ps, as PyTorch bf16 and llama.cpp do): NMSE ~3e-6 against exact fp32 x.
+ * MAMBA4J_BF16_MATMUL=fp32 (read once per process) keeps x in fp32; other levels, F32
+ * weights and ALGO_REFERENCE always do.
  * CUDA: cuBLAS, loaded at run time from $MAMBA4J_CUBLAS (libcublas.so.N or its folder) when
  * set, else from the library search path (libcublas.so.13, then .so.12); without it the call
  * fails with MAMBA4J_ERR_UNSUPPORTED saying what was tried. The product runs in weight_dtype:

@@ -107,7 +107,7 @@ struct Rows {
     std::vector<int64_t> pos;
     Rows(int64_t max_rows, int64_t d)
         : q(size_t(max_rows * d)), m(size_t(max_rows)), l(size_t(max_rows)), acc(size_t(max_rows * d)),
-          scratch(size_t((d + 2) * kKeyTile)), pos(size_t(max_rows)) {}
+          scratch(size_t((d + 4) * kKeyTile)), pos(size_t(max_rows)) {}  // flash_rows_f32: (d + 4)·kTile
 };
 
 // Runs one item: gathers its query rows (row r = (t − t0)·G + g, scaled), runs the key

@@ -9,17 +9,25 @@
 // matvec variants exist: "fma" (default: W widened to fp32 in registers, x exact) and
 // "dpbf16" (AVX-512 BF16 vdpbf16ps; x rounded to bf16 once per call), chosen with the
 // environment variable MAMBA4J_BF16_MATVEC=fma|dpbf16 read at first use. docs/perf.md
-// has the measurements behind the default.
+// has the measurements behind the default. For m > 1 with bf16 W on AVX-512 BF16, x is
+// rounded to bf16 once per call and multiplied by vdpbf16ps (twice the fp32 FMA rate;
+// NMSE ~3e-6), unless MAMBA4J_BF16_MATMUL=fp32.
 #include "../kernels.h"
 #include "cpu.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 MAMBA4J_ISA_DECLARE(void, matmul_block,
                     (const float* x, int64_t x_stride, int64_t m, const void* w, int w_bf16, int64_t k,
+                     const float* bias, float* y, int64_t y_stride, int64_t n0, int64_t n1, int accumulate))
+MAMBA4J_ISA_DECLARE(void, pack_x_bf16,
+                    (const float* x, int64_t x_stride, int64_t k, uint16_t* xb, int64_t kp, int64_t i0, int64_t i1))
+MAMBA4J_ISA_DECLARE(void, matmul_block_dpbf16,
+                    (const uint16_t* xb, int64_t kp, int64_t i0, int64_t i1, const uint16_t* w, int64_t k,
                      const float* bias, float* y, int64_t y_stride, int64_t n0, int64_t n1, int accumulate))
 MAMBA4J_ISA_DECLARE(void, matvec_bf16_dpbf16,
                     (const uint16_t* xb, const uint16_t* w, int64_t k, const float* bias, float* y, int64_t n0,
@@ -46,6 +54,36 @@ static bool use_dpbf16() {
         return v != nullptr && std::strcmp(v, "dpbf16") == 0;
     }();
     return on;
+}
+
+// Prefill (m > 1) with bf16 W: x rounded to bf16 and vdpbf16ps (AVX-512 BF16) unless
+// MAMBA4J_BF16_MATMUL=fp32 (read at first use) asks for exact fp32 x.
+static bool prefill_dpbf16() {
+    static const bool on = [] {
+        const char* v = std::getenv("MAMBA4J_BF16_MATMUL");
+        return v == nullptr || std::strcmp(v, "fp32") != 0;
+    }();
+    return on && simd_in_use() == MAMBA4J_SIMD_AVX512;
+}
+
+// Work items of the m > 1 product: blocks of 64 W rows, and, when those are fewer than
+// 8 per thread (n = 192 gives 3 blocks: one thread would idle a third of the time), the
+// m rows in `parts` ranges too. for_each_item(fn) calls fn(i0, i1, n0, n1) per item,
+// items spread over the threads in order.
+template <class F>
+static void for_each_item(int64_t m, int64_t n, int nthreads, bool parallel, F&& fn) {
+    const int64_t block = 64, blocks = (n + block - 1) / block;
+    int64_t parts = parallel ? (8 * int64_t(nthreads) + blocks - 1) / blocks : 1;
+    parts = std::min<int64_t>(parts, std::max<int64_t>(1, m / 24));  // ranges of at least 24 rows
+    const int64_t rows = ((m + parts - 1) / parts + 5) / 6 * 6;      // a multiple of the 6-row tile
+    parts = (m + rows - 1) / rows;
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t item = 0; item < blocks * parts; item++) {
+        const int64_t b = item / parts, part = item % parts;
+        const int64_t n0 = b * block, n1 = std::min(n, n0 + block);
+        const int64_t i0 = part * rows, i1 = std::min(m, i0 + rows);
+        fn(i0, i1, n0, n1);
+    }
 }
 
 // Splits [0, n) into per-thread ranges aligned to 16 rows (the matvec streams one range
@@ -104,13 +142,28 @@ static void matmul_fast(const mamba4j_matmul_args& a) {
                 const int64_t n0 = std::min<int64_t>(n, t * per), n1 = std::min<int64_t>(n, n0 + per);
                 if (n0 < n1) kernel(x, x_stride, m, a.w, w_bf16, k, a.bias, y, y_stride, n0, n1, a.accumulate);
             }
-        } else {
-            const int64_t block = 64, blocks = (n + block - 1) / block;
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1) if (parallel)
-            for (int64_t b = 0; b < blocks; b++) {
-                const int64_t n0 = b * block, n1 = std::min(n, n0 + block);
-                kernel(x, x_stride, m, a.w, w_bf16, k, a.bias, y, y_stride, n0, n1, a.accumulate);
+        } else if (w_bf16 && prefill_dpbf16()) {
+            const int64_t kp = k + (k & 1);  // rows of xb: pairs along k, the pad column 0
+            std::unique_ptr<uint16_t[]> xb(new uint16_t[size_t(m * kp)]);
+            auto pack = MAMBA4J_ISA_SELECT(pack_x_bf16);
+            auto block = MAMBA4J_ISA_SELECT(matmul_block_dpbf16);
+            const uint16_t* w = static_cast<const uint16_t*>(a.w);
+#pragma omp parallel num_threads(nthreads) if (parallel)
+            {
+                const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+                const int64_t per = (m + nt - 1) / nt, r0 = std::min<int64_t>(m, t * per);
+                pack(x, x_stride, k, xb.get(), kp, r0, std::min(m, r0 + per));
+#pragma omp barrier
+                for_each_item(m, n, nthreads, parallel, [&](int64_t i0, int64_t i1, int64_t n0, int64_t n1) {
+                    block(xb.get(), kp, i0, i1, w, k, a.bias, y, y_stride, n0, n1, a.accumulate);
+                });
             }
+        } else {
+#pragma omp parallel num_threads(nthreads) if (parallel)
+            for_each_item(m, n, nthreads, parallel, [&](int64_t i0, int64_t i1, int64_t n0, int64_t n1) {
+                kernel(x + i0 * x_stride, x_stride, i1 - i0, a.w, w_bf16, k, a.bias, y + i0 * y_stride, y_stride, n0,
+                       n1, a.accumulate);
+            });
         }
     }
 

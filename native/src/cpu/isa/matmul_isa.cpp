@@ -12,11 +12,14 @@
 //
 // Levels: scalar = SSE2 (the x86-64 baseline; no FMA: mul + add), AVX2 + FMA, AVX-512.
 // AVX-512 also has matvec_bf16_dpbf16: vdpbf16ps on x rounded to bf16 (an option, see
-// cpu/matmul.cpp).
+// cpu/matmul.cpp), and matmul_block_dpbf16, the default prefill kernel for bf16 W (below).
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
 #include <utility>
+#include <vector>
+
+#include "../../common.h"
 
 #if defined(__SSE2__) || defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
@@ -270,6 +273,142 @@ void matvec_bf16_dpbf16(const uint16_t* xb, const uint16_t* w, int64_t k, const 
         s += bias ? bias[j] : 0.0f;
         y[j] = accumulate ? y[j] + s : s;
     }
+#endif
+}
+
+// ---- prefill with bf16 W on AVX-512 BF16: x rounded to bf16, products by vdpbf16ps ----
+//
+// vdpbf16ps(acc, a, b) adds a[2l]·b[2l] + a[2l+1]·b[2l+1] (bf16 products, exact in fp32)
+// to fp32 lane l: two MACs per lane, twice the fp32 FMA rate. The micro-kernel keeps
+// y columns in the lanes: for each k pair p, one vector holds W[j, 2p..2p+1] for 16
+// columns j (a W panel repacked so), the other the pair x[i, 2p..2p+1] broadcast.
+//
+//   xb [m, kp] bf16: x rounded to nearest even once per call, kp = k rounded up to even
+//                    (the pad column is 0), by pack_x_bf16;
+//   panel [KC/2, NB] uint32: W rows [j0, j0 + NB) of one k block, pair p of row j0 + c
+//                    at panel[p·NB + c] (0 past the last row / column), packed per
+//                    call and block: its cost is amortised over all m rows;
+//   tile: MR rows × NB columns of y in MR·NB/16 = 24 zmm accumulators.
+
+// xb[i, :] for rows [i0, i1): x rounded to bf16 as f32_to_bf16 does (NaN stays NaN).
+void pack_x_bf16(const float* x, int64_t x_stride, int64_t k, uint16_t* xb, int64_t kp, int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i++) {
+        const float* xr = x + i * x_stride;
+        uint16_t* out = xb + i * kp;
+        int64_t kk = 0;
+#if defined(__AVX512F__)
+        for (; kk + 16 <= k; kk += 16) {  // the integer rounding of f32_to_bf16, 16 lanes at once
+            const __m512i u = _mm512_loadu_si512(xr + kk);
+            const __m512i abs = _mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff));
+            const __mmask16 nan = _mm512_cmpgt_epi32_mask(abs, _mm512_set1_epi32(0x7f800000));
+            const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+            __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7fff))), 16);
+            r = _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + kk), _mm512_cvtepi32_epi16(r));
+        }
+#endif
+        for (; kk < k; kk++) out[kk] = f32_to_bf16(xr[kk]);
+        if (kp > k) out[k] = 0;
+    }
+}
+
+namespace {
+
+constexpr int64_t kDpNB = 64;    // panel columns (W rows): 4 vectors of 16
+constexpr int64_t kDpKC = 512;   // panel k block (even): 64 · 256 pairs · 4 B = 64 KiB
+constexpr int kDpMR = 6;         // x rows per tile: 6 · 4 accumulators + 4 W vectors + 1 x
+
+#if defined(__AVX512BF16__)
+// y[i0 + r, j0 + c] for r < MR_, c < nb (≤ NB) over one k block of np pairs starting at
+// column k0 of xb; first: the block that writes y (+ bias, + old y if accumulate), later
+// blocks add to y.
+template <int MR_>
+inline void dp_tile(const uint16_t* xb, int64_t kp, const uint32_t* panel, int64_t np, const float* bias, float* y,
+                    int64_t y_stride, int64_t nb, bool first, bool accumulate) {
+    __m512 acc[MR_][4];
+#pragma GCC unroll 8
+    for (int r = 0; r < MR_; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < 4; v++) acc[r][v] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < np; p++) {
+        __m512bh wv[4];
+#pragma GCC unroll 4
+        for (int v = 0; v < 4; v++) wv[v] = (__m512bh)_mm512_loadu_si512(panel + p * kDpNB + 16 * v);
+#pragma GCC unroll 8
+        for (int r = 0; r < MR_; r++) {
+            int32_t pair;
+            std::memcpy(&pair, xb + r * kp + 2 * p, 4);
+            const __m512bh xv = (__m512bh)_mm512_set1_epi32(pair);
+#pragma GCC unroll 4
+            for (int v = 0; v < 4; v++) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], wv[v], xv);
+        }
+    }
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; v++) {
+        const int64_t cols = nb - 16 * v;
+        if (cols <= 0) break;
+        const __mmask16 mask = cols >= 16 ? __mmask16(0xffff) : __mmask16((1u << cols) - 1u);
+        const __m512 b = first && bias ? _mm512_maskz_loadu_ps(mask, bias + 16 * v) : _mm512_setzero_ps();
+        const bool add_y = !first || accumulate;
+#pragma GCC unroll 8
+        for (int r = 0; r < MR_; r++) {
+            float* out = y + r * y_stride + 16 * v;
+            __m512 s = _mm512_add_ps(acc[r][v], b);
+            if (add_y) s = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, out), s);
+            _mm512_mask_storeu_ps(out, mask, s);
+        }
+    }
+}
+#endif
+
+}  // namespace
+
+// y[i0:i1, n0:n1] (n1 - n0 ≤ NB... any width: walked in panels of NB) of the product with
+// bf16 W, from xb (pack_x_bf16); bias, accumulate as matmul_block. Only the AVX-512 level
+// (BF16) selects it; other levels compute the same sums (bf16 x, bf16 W, fp32) in scalar code.
+void matmul_block_dpbf16(const uint16_t* xb, int64_t kp, int64_t i0, int64_t i1, const uint16_t* w, int64_t k,
+                         const float* bias, float* y, int64_t y_stride, int64_t n0, int64_t n1, int accumulate) {
+#if defined(__AVX512BF16__)
+    thread_local std::vector<uint32_t> panel_buf;
+    if (panel_buf.size() < size_t(kDpKC / 2 * kDpNB)) panel_buf.resize(size_t(kDpKC / 2 * kDpNB));
+    uint32_t* panel = panel_buf.data();
+    for (int64_t j0 = n0; j0 < n1; j0 += kDpNB) {
+        const int64_t nb = n1 - j0 < kDpNB ? n1 - j0 : kDpNB;
+        for (int64_t k0 = 0; k0 < k; k0 += kDpKC) {
+            const int64_t kb = k - k0 < kDpKC ? k - k0 : kDpKC, np = (kb + 1) / 2;
+            // panel[p, c] = the pair W[j0 + c, k0 + 2p .. k0 + 2p + 1] (0 past row / column ends)
+            for (int64_t c = 0; c < nb; c++) {
+                const uint16_t* row = w + (j0 + c) * k + k0;
+                for (int64_t p = 0; p < kb / 2; p++) std::memcpy(&panel[p * kDpNB + c], row + 2 * p, 4);
+                if (kb % 2) panel[(np - 1) * kDpNB + c] = row[kb - 1];
+            }
+            for (int64_t c = nb; c < kDpNB; c++)
+                for (int64_t p = 0; p < np; p++) panel[p * kDpNB + c] = 0;
+            const bool first = k0 == 0;
+            const float* b = bias ? bias + j0 : nullptr;
+            for (int64_t i = i0; i < i1; i += kDpMR) {
+                const uint16_t* xt = xb + i * kp + k0;
+                float* yt = y + i * y_stride + j0;
+                switch (i1 - i < kDpMR ? i1 - i : kDpMR) {
+                    case 1: dp_tile<1>(xt, kp, panel, np, b, yt, y_stride, nb, first, accumulate); break;
+                    case 2: dp_tile<2>(xt, kp, panel, np, b, yt, y_stride, nb, first, accumulate); break;
+                    case 3: dp_tile<3>(xt, kp, panel, np, b, yt, y_stride, nb, first, accumulate); break;
+                    case 4: dp_tile<4>(xt, kp, panel, np, b, yt, y_stride, nb, first, accumulate); break;
+                    case 5: dp_tile<5>(xt, kp, panel, np, b, yt, y_stride, nb, first, accumulate); break;
+                    default: dp_tile<6>(xt, kp, panel, np, b, yt, y_stride, nb, first, accumulate); break;
+                }
+            }
+        }
+    }
+#else
+    for (int64_t i = i0; i < i1; i++)
+        for (int64_t j = n0; j < n1; j++) {
+            float s = 0.0f;
+            for (int64_t kk = 0; kk < k; kk++) s += bf16_f32(xb[i * kp + kk]) * bf16_f32(w[j * k + kk]);
+            s += bias ? bias[j] : 0.0f;
+            float& out = y[i * y_stride + j];
+            out = accumulate ? out + s : s;
+        }
 #endif
 }
 

@@ -31,8 +31,10 @@ class MatmulTest {
             op.withAlgo(Algo.REFERENCE).run(ctx, x, ws, bias, want);
             atSimd(simd, () -> op.run(ctx, x, ws, bias, got));
             double e = nmse(got, want);
-            assertTrue(e < 1e-10, "matmul m=" + m + " n=" + n + " k=" + k + " " + wtype + ": NMSE " + e
-                    + " (threshold 1e-10)");
+            // prefill with bf16 W on AVX-512 rounds x to bf16 (mamba4j.h, mamba4j_matmul): NMSE ~3e-6
+            double threshold = m > 1 && wtype == DType.BF16 && simd == SimdLevel.AVX512 ? 5e-5 : 1e-10;
+            assertTrue(e < threshold, "matmul m=" + m + " n=" + n + " k=" + k + " " + wtype + ": NMSE " + e
+                    + " (threshold " + threshold + ")");
         }
     }
 
