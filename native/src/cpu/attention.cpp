@@ -52,13 +52,15 @@ void write_cache(const mamba4j_attention_args& a, const Shape& s) {
     const float* k = static_cast<const float*>(a.k);
     const float* v = static_cast<const float*>(a.v);
     const size_t bytes = size_t(s.Hkv * s.d) * sizeof(float);
-#pragma omp parallel for num_threads(threads()) schedule(static) if (s.B * s.L * s.Hkv * s.d > 65536)
-    for (int64_t bt = 0; bt < s.B * s.L; bt++) {
-        const int64_t b = bt / s.L, t = bt % s.L;
-        const int64_t dst = cache_at(s, slot_of(a, b), start_of(a, b) + t), src = b * a.kv_stride_b + t * a.kv_stride_t;
-        std::memmove(kc + dst, k + src, bytes);
-        std::memmove(vc + dst, v + src, bytes);
-    }
+    parallel_region(s.B * s.L * s.Hkv * s.d > 65536, [&] {
+#pragma omp for schedule(static)
+        for (int64_t bt = 0; bt < s.B * s.L; bt++) {
+            const int64_t b = bt / s.L, t = bt % s.L;
+            const int64_t dst = cache_at(s, slot_of(a, b), start_of(a, b) + t), src = b * a.kv_stride_b + t * a.kv_stride_t;
+            std::memmove(kc + dst, k + src, bytes);
+            std::memmove(vc + dst, v + src, bytes);
+        }
+    });
 }
 
 // The math line by line: all scores of a row, their max, then exp, sum and Σ p·V.
@@ -165,8 +167,7 @@ void attention_decode(const mamba4j_attention_args& a, const Shape& s, decltype(
     }
     // partials [parts, R, d + 2]: acc, then m and l
     std::vector<float> partials(size_t(parts * R * (s.d + 2)));
-#pragma omp parallel num_threads(nthreads) if (items.size() > 1)
-    {
+    parallel_region(items.size() > 1, [&] {
         Rows rows(R, s.d);
 #pragma omp for schedule(dynamic, 1)
         for (size_t i = 0; i < items.size(); i++) {
@@ -203,7 +204,7 @@ void attention_decode(const mamba4j_attention_args& a, const Shape& s, decltype(
                 }
             }
         }
-    }
+    });
     if (parts == 0) return;
     // Combine the key ranges of each row b (its items are consecutive), per query row:
     //   M = max_i m_i,  out = Σ_i e^{m_i − M} acc_i / Σ_i e^{m_i − M} l_i

@@ -79,12 +79,14 @@ static void conv1d_fast(const mamba4j_conv1d_args& a) {
     float* y = static_cast<float*>(a.y);
     // Threads only for work worth a few hundred µs: a parallel region costs a scheduler
     // wake-up, which on a busy machine is far more than a decode step's work.
-#pragma omp parallel for num_threads(threads()) schedule(dynamic, 1) if (a.batch * L * C * K > (int64_t(1) << 20))
-    for (int64_t task = 0; task < tasks; task++) {
-        const int64_t b = task / spans, t0 = (task % spans) * span, t1 = std::min(L, t0 + span);
-        rows_kernel(x + b * a.x_stride_b, a.x_stride_t, C, K, wT.data(), a.bias ? bias.data() : nullptr,
-                    state_of(a, b), y + b * a.y_stride_b, a.y_stride_t, t0, t1, a.silu != 0);
-    }
+    parallel_region(a.batch * L * C * K > (int64_t(1) << 20), [&] {
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t task = 0; task < tasks; task++) {
+            const int64_t b = task / spans, t0 = (task % spans) * span, t1 = std::min(L, t0 + span);
+            rows_kernel(x + b * a.x_stride_b, a.x_stride_t, C, K, wT.data(), a.bias ? bias.data() : nullptr,
+                        state_of(a, b), y + b * a.y_stride_b, a.y_stride_t, t0, t1, a.silu != 0);
+        }
+    });
     if (a.conv_state && K > 1)
         for (int64_t b = 0; b < a.batch; b++) update_state(x + b * a.x_stride_b, a.x_stride_t, L, C, K, state_of(a, b));
 }
