@@ -13,6 +13,9 @@
 MAMBA4J_ISA_DECLARE(void, conv1d_rows_f32,
                     (const float* x, int64_t x_stride_t, int64_t C, int64_t K, const float* wT, const float* bias,
                      const float* state, float* y, int64_t y_stride_t, int64_t t0, int64_t t1, bool silu))
+MAMBA4J_ISA_DECLARE(void, conv1d_step_f32,
+                    (const float* x, int64_t C, int64_t K, const float* w, const float* bias, const float* state,
+                     float* y, bool silu))
 
 namespace mamba4j::cpu {
 
@@ -59,6 +62,17 @@ static void update_state(const float* x, int64_t x_stride_t, int64_t L, int64_t 
 // in order. The states are read by the tasks and updated after them.
 static void conv1d_fast(const mamba4j_conv1d_args& a) {
     const int64_t L = a.seqlen, C = a.channels, K = a.width;
+    if (L == 1 && a.weight_dtype == MAMBA4J_F32) {  // decode: straight from the stored weights, nothing copied
+        auto step = MAMBA4J_ISA_SELECT(conv1d_step_f32);
+        for (int64_t b = 0; b < a.batch; b++) {
+            const float* x = static_cast<const float*>(a.x) + b * a.x_stride_b;
+            float* state = state_of(a, b);
+            step(x, C, K, static_cast<const float*>(a.w), static_cast<const float*>(a.bias), state,
+                 static_cast<float*>(a.y) + b * a.y_stride_b, a.silu != 0);
+            if (state && K > 1) update_state(x, a.x_stride_t, 1, C, K, state);
+        }
+        return;
+    }
     std::vector<float> wT(size_t(K * C)), bias(a.bias ? size_t(C) : 0);
     // the dtype chosen once, not per weight: at decode this copy is as much work as the token
     auto transpose = [&](auto weight) {
