@@ -2,15 +2,10 @@ package io.github.mamba4j.bindings;
 
 import io.github.mamba4j.bindings.generated.Mamba4jH;
 import java.io.File;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import org.scijava.nativelib.NativeLoader;
 import org.slf4j.Logger;
@@ -57,7 +52,6 @@ public final class NativeLibrary {
         } else {
             path = find();
         }
-        shortOpenMpSpin();
         System.load(path.toString());
         checkAbi(path);
         log.debug("loaded libmamba4j {} from {}", version(), path);
@@ -160,33 +154,6 @@ public final class NativeLibrary {
             throw new UnsatisfiedLinkError("libmamba4j at " + path + " has ABI version " + abi
                     + " but these bindings expect " + Mamba4jH.MAMBA4J_ABI_VERSION()
                     + ": use the native jar of the same mamba4j release");
-    }
-
-    /** Spins of an idle OpenMP worker before it sleeps (GNU OpenMP; its default is 300000, some ms). */
-    static final String OPENMP_SPIN = "1000";
-
-    /**
-     * Sets GOMP_SPINCOUNT for the OpenMP runtime of the CPU kernels, which reads it once when
-     * it loads (with the library, next), unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set
-     * already. Measured on the 2-core development VM (docs/perf.md): with the default (idle
-     * workers spin for milliseconds) a decode step slowed 6x whenever other processes
-     * wanted the cores; 1000 spins kept most of the speed there and lost none on a quiet
-     * machine. Linux only (GNU OpenMP); elsewhere nothing is changed.
-     */
-    private static void shortOpenMpSpin() {
-        if (System.getenv("OMP_WAIT_POLICY") != null || System.getenv("GOMP_SPINCOUNT") != null) return;
-        if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("linux")) return;
-        Linker linker = Linker.nativeLinker();
-        linker.defaultLookup().find("setenv").ifPresent(setenv -> {
-            var handle = linker.downcallHandle(setenv, FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
-                    ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-            try (Arena arena = Arena.ofConfined()) {
-                int rc = (int) handle.invokeExact(arena.allocateFrom("GOMP_SPINCOUNT"), arena.allocateFrom(OPENMP_SPIN), 0);
-                if (rc != 0) log.debug("setenv GOMP_SPINCOUNT failed ({})", rc);
-            } catch (Throwable e) {
-                log.debug("setenv GOMP_SPINCOUNT failed", e);
-            }
-        });
     }
 
     static String version() {
