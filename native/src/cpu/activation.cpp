@@ -32,8 +32,7 @@ static void activation_reference(const mamba4j_activation_args& a) {
 static void activation_fast(const mamba4j_activation_args& a) {
     auto row_kernel = MAMBA4J_ISA_SELECT(activation_row_f32);
     const bool f32 = a.dtype == MAMBA4J_F32, gated = a.kind == MAMBA4J_ACT_SILU_GATE;
-#pragma omp parallel num_threads(threads()) if (a.rows * a.dim > 65536)
-    {
+    parallel_region(a.rows * a.dim > 65536, [&] {
         std::vector<float> g(f32 ? 0 : size_t(a.dim)), u(f32 || !gated ? 0 : size_t(a.dim));
 #pragma omp for schedule(static)
         for (int64_t r = 0; r < a.rows; r++) {
@@ -49,7 +48,7 @@ static void activation_fast(const mamba4j_activation_args& a) {
             row_kernel(a.kind, g.data(), gated ? u.data() : nullptr, g.data(), a.dim);
             for (int64_t i = 0; i < a.dim; i++) store(a.y, a.dtype, r * a.y_stride + i, g[size_t(i)]);
         }
-    }
+    });
 }
 
 void activation(const mamba4j_activation_args& a) {

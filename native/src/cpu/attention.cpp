@@ -52,13 +52,15 @@ void write_cache(const mamba4j_attention_args& a, const Shape& s) {
     const float* k = static_cast<const float*>(a.k);
     const float* v = static_cast<const float*>(a.v);
     const size_t bytes = size_t(s.Hkv * s.d) * sizeof(float);
-#pragma omp parallel for num_threads(threads()) schedule(static) if (s.B * s.L * s.Hkv * s.d > 65536)
-    for (int64_t bt = 0; bt < s.B * s.L; bt++) {
-        const int64_t b = bt / s.L, t = bt % s.L;
-        const int64_t dst = cache_at(s, slot_of(a, b), start_of(a, b) + t), src = b * a.kv_stride_b + t * a.kv_stride_t;
-        std::memmove(kc + dst, k + src, bytes);
-        std::memmove(vc + dst, v + src, bytes);
-    }
+    parallel_region(s.B * s.L * s.Hkv * s.d > 65536, [&] {
+#pragma omp for schedule(static)
+        for (int64_t bt = 0; bt < s.B * s.L; bt++) {
+            const int64_t b = bt / s.L, t = bt % s.L;
+            const int64_t dst = cache_at(s, slot_of(a, b), start_of(a, b) + t), src = b * a.kv_stride_b + t * a.kv_stride_t;
+            std::memmove(kc + dst, k + src, bytes);
+            std::memmove(vc + dst, v + src, bytes);
+        }
+    });
 }
 
 // The math line by line: all scores of a row, their max, then exp, sum and Σ p·V.
@@ -141,6 +143,10 @@ void run_item(const mamba4j_attention_args& a, const Shape& s, const Item& it, R
 // thread has work, and the partial (m, l, acc) of the ranges are combined at the end
 // (a row that sees no key of a range has m = −inf, l = 0, acc = 0 there: weight 0).
 constexpr int64_t kDecodeChunk = 256;
+// Keys per range from which a decode is cut into ranges for the threads: a range of 256
+// keys is ~200 KB of cache (SmolLM2: 3 KV heads × 64) and some 20 µs of work, several
+// times a parallel region's cost (measured: 513 keys on one thread 112 µs a layer).
+constexpr int64_t kDecodeSplitKeys = 256;
 
 void attention_decode(const mamba4j_attention_args& a, const Shape& s, decltype(&isa_scalar::flash_rows_f32) kernel) {
     const int nthreads = threads();
@@ -158,15 +164,14 @@ void attention_decode(const mamba4j_attention_args& a, const Shape& s, decltype(
     for (int64_t b = 0; b < s.B; b++) {
         const int64_t keys = start_of(a, b) + s.L;
         const int64_t tiles = (keys + kKeyTile - 1) / kKeyTile;
-        const int64_t split = std::min(want, std::max<int64_t>(1, keys / 1024));
+        const int64_t split = std::min(want, std::max<int64_t>(1, keys / kDecodeSplitKeys));
         const int64_t per = (tiles + split - 1) / split * kKeyTile;
         for (int64_t k0 = 0; k0 < keys; k0 += per)
             items.push_back({b, 0, 0, s.L, k0, std::min(keys, k0 + per), split > 1 ? parts++ : -1});
     }
     // partials [parts, R, d + 2]: acc, then m and l
     std::vector<float> partials(size_t(parts * R * (s.d + 2)));
-#pragma omp parallel num_threads(nthreads) if (items.size() > 1)
-    {
+    parallel_region(items.size() > 1, [&] {
         Rows rows(R, s.d);
 #pragma omp for schedule(dynamic, 1)
         for (size_t i = 0; i < items.size(); i++) {
@@ -203,7 +208,7 @@ void attention_decode(const mamba4j_attention_args& a, const Shape& s, decltype(
                 }
             }
         }
-    }
+    });
     if (parts == 0) return;
     // Combine the key ranges of each row b (its items are consecutive), per query row:
     //   M = max_i m_i,  out = Σ_i e^{m_i − M} acc_i / Σ_i e^{m_i − M} l_i

@@ -13,6 +13,9 @@
 MAMBA4J_ISA_DECLARE(void, conv1d_rows_f32,
                     (const float* x, int64_t x_stride_t, int64_t C, int64_t K, const float* wT, const float* bias,
                      const float* state, float* y, int64_t y_stride_t, int64_t t0, int64_t t1, bool silu))
+MAMBA4J_ISA_DECLARE(void, conv1d_step_f32,
+                    (const float* x, int64_t C, int64_t K, const float* w, const float* bias, const float* state,
+                     float* y, bool silu))
 
 namespace mamba4j::cpu {
 
@@ -59,6 +62,17 @@ static void update_state(const float* x, int64_t x_stride_t, int64_t L, int64_t 
 // in order. The states are read by the tasks and updated after them.
 static void conv1d_fast(const mamba4j_conv1d_args& a) {
     const int64_t L = a.seqlen, C = a.channels, K = a.width;
+    if (L == 1 && a.weight_dtype == MAMBA4J_F32) {  // decode: straight from the stored weights, nothing copied
+        auto step = MAMBA4J_ISA_SELECT(conv1d_step_f32);
+        for (int64_t b = 0; b < a.batch; b++) {
+            const float* x = static_cast<const float*>(a.x) + b * a.x_stride_b;
+            float* state = state_of(a, b);
+            step(x, C, K, static_cast<const float*>(a.w), static_cast<const float*>(a.bias), state,
+                 static_cast<float*>(a.y) + b * a.y_stride_b, a.silu != 0);
+            if (state && K > 1) update_state(x, a.x_stride_t, 1, C, K, state);
+        }
+        return;
+    }
     std::vector<float> wT(size_t(K * C)), bias(a.bias ? size_t(C) : 0);
     // the dtype chosen once, not per weight: at decode this copy is as much work as the token
     auto transpose = [&](auto weight) {
@@ -79,12 +93,14 @@ static void conv1d_fast(const mamba4j_conv1d_args& a) {
     float* y = static_cast<float*>(a.y);
     // Threads only for work worth a few hundred µs: a parallel region costs a scheduler
     // wake-up, which on a busy machine is far more than a decode step's work.
-#pragma omp parallel for num_threads(threads()) schedule(dynamic, 1) if (a.batch * L * C * K > (int64_t(1) << 20))
-    for (int64_t task = 0; task < tasks; task++) {
-        const int64_t b = task / spans, t0 = (task % spans) * span, t1 = std::min(L, t0 + span);
-        rows_kernel(x + b * a.x_stride_b, a.x_stride_t, C, K, wT.data(), a.bias ? bias.data() : nullptr,
-                    state_of(a, b), y + b * a.y_stride_b, a.y_stride_t, t0, t1, a.silu != 0);
-    }
+    parallel_region(a.batch * L * C * K > (int64_t(1) << 20), [&] {
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t task = 0; task < tasks; task++) {
+            const int64_t b = task / spans, t0 = (task % spans) * span, t1 = std::min(L, t0 + span);
+            rows_kernel(x + b * a.x_stride_b, a.x_stride_t, C, K, wT.data(), a.bias ? bias.data() : nullptr,
+                        state_of(a, b), y + b * a.y_stride_b, a.y_stride_t, t0, t1, a.silu != 0);
+        }
+    });
     if (a.conv_state && K > 1)
         for (int64_t b = 0; b < a.batch; b++) update_state(x + b * a.x_stride_b, a.x_stride_t, L, C, K, state_of(a, b));
 }

@@ -18,6 +18,23 @@ mamba4j_simd simd_supported();
 mamba4j_simd simd_in_use();
 int threads();
 
+// Runs body() on threads() OpenMP threads when `parallel` (and more than one thread is
+// set), else once, directly, on the calling thread. The body may hold orphaned `omp for`
+// loops: they share the work out inside the region and run whole outside it. Kernels use
+// this instead of `omp parallel if (...)`, which still sets up a team of one when the
+// condition is false (a malloc, a free and a futex wake: ~1 µs a call, measured), a cost
+// that each of the ~100 small kernel calls of a decode step would pay.
+template <class F>
+void parallel_region(bool parallel, F&& body) {
+    const int n = threads();
+    if (parallel && n > 1) {
+#pragma omp parallel num_threads(n)
+        body();
+    } else {
+        body();
+    }
+}
+
 template <class F>
 F select(F scalar, F avx2, F avx512) {
     switch (simd_in_use()) {

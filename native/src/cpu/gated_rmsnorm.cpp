@@ -45,8 +45,7 @@ static void gated_rmsnorm_fast(const mamba4j_gated_rmsnorm_args& a) {
     const bool f32 = a.dtype == MAMBA4J_F32;
     std::vector<float> w(size_t(a.dim));
     for (int64_t i = 0; i < a.dim; i++) w[size_t(i)] = load(a.w, a.weight_dtype, i);
-#pragma omp parallel num_threads(threads()) if (a.rows * a.dim > 32768)
-    {
+    parallel_region(a.rows * a.dim > 32768, [&] {
         const size_t d = size_t(a.dim);
         std::vector<float> v(d), xs(f32 ? 0 : d), zs(f32 || !a.z ? 0 : d);
 #pragma omp for schedule(static)
@@ -64,7 +63,7 @@ static void gated_rmsnorm_fast(const mamba4j_gated_rmsnorm_args& a) {
                        a.norm_before_gate);
             for (int64_t i = 0; i < a.dim; i++) store(a.y, a.dtype, r * a.y_stride + i, xs[size_t(i)]);
         }
-    }
+    });
 }
 
 void gated_rmsnorm(const mamba4j_gated_rmsnorm_args& a) {

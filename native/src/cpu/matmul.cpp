@@ -118,31 +118,31 @@ static void matmul_fast(const mamba4j_matmul_args& a) {
     const double work = double(m) * double(n) * double(k);
     const bool parallel = nthreads > 1 && work >= 65536.0;
 
+    // m == 1: one range of W rows per thread (a multiple of 16 rows), streamed once; on the
+    // calling thread alone when the work is small (parallel_region, no team set up)
+    auto matvec_rows = [&](auto&& run) {
+        parallel_region(parallel, [&] {
+            const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+            int64_t per = (n + nt - 1) / nt;
+            per = (per + 15) / 16 * 16;
+            const int64_t n0 = std::min<int64_t>(n, t * per), n1 = std::min<int64_t>(n, n0 + per);
+            if (n0 < n1) run(n0, n1);
+        });
+    };
     if (m == 1 && w_bf16 && simd_in_use() == MAMBA4J_SIMD_AVX512 && use_dpbf16()) {
         std::vector<uint16_t> xb(static_cast<size_t>(k));
         for (int64_t kk = 0; kk < k; kk++) xb[size_t(kk)] = f32_to_bf16(x[kk]);
         auto kernel = MAMBA4J_ISA_SELECT(matvec_bf16_dpbf16);
         const uint16_t* w = static_cast<const uint16_t*>(a.w);
-#pragma omp parallel num_threads(nthreads) if (parallel)
-        {
-            const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-            int64_t per = (n + nt - 1) / nt;
-            per = (per + 15) / 16 * 16;
-            const int64_t n0 = std::min<int64_t>(n, t * per), n1 = std::min<int64_t>(n, n0 + per);
-            if (n0 < n1) kernel(xb.data(), w, k, a.bias, y, n0, n1, a.accumulate);
-        }
+        matvec_rows([&](int64_t n0, int64_t n1) { kernel(xb.data(), w, k, a.bias, y, n0, n1, a.accumulate); });
+    } else if (m == 1) {
+        auto kernel = MAMBA4J_ISA_SELECT(matmul_block);
+        matvec_rows([&](int64_t n0, int64_t n1) {
+            kernel(x, x_stride, m, a.w, w_bf16, k, a.bias, y, y_stride, n0, n1, a.accumulate);
+        });
     } else {
         auto kernel = MAMBA4J_ISA_SELECT(matmul_block);
-        if (m == 1) {
-#pragma omp parallel num_threads(nthreads) if (parallel)
-            {
-                const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-                int64_t per = (n + nt - 1) / nt;
-                per = (per + 15) / 16 * 16;
-                const int64_t n0 = std::min<int64_t>(n, t * per), n1 = std::min<int64_t>(n, n0 + per);
-                if (n0 < n1) kernel(x, x_stride, m, a.w, w_bf16, k, a.bias, y, y_stride, n0, n1, a.accumulate);
-            }
-        } else if (w_bf16 && prefill_dpbf16()) {
+        if (w_bf16 && prefill_dpbf16()) {
             const int64_t kp = k + (k & 1);  // rows of xb: pairs along k, the pad column 0
             std::unique_ptr<uint16_t[]> xb(new uint16_t[size_t(m * kp)]);
             auto pack = MAMBA4J_ISA_SELECT(pack_x_bf16);

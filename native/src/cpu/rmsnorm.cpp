@@ -39,8 +39,7 @@ static void rmsnorm_fast(const mamba4j_rmsnorm_args& a) {
     const bool f32 = a.dtype == MAMBA4J_F32;
     std::vector<float> w(size_t(a.dim));
     for (int64_t i = 0; i < a.dim; i++) w[size_t(i)] = load(a.w, a.weight_dtype, i);
-#pragma omp parallel num_threads(threads()) if (a.rows * a.dim > 32768)
-    {
+    parallel_region(a.rows * a.dim > 32768, [&] {
         std::vector<float> v(f32 ? 0 : size_t(a.dim)), out(f32 ? 0 : size_t(a.dim));
 #pragma omp for schedule(static)
         for (int64_t r = 0; r < a.rows; r++) {
@@ -62,7 +61,7 @@ static void rmsnorm_fast(const mamba4j_rmsnorm_args& a) {
                 for (int64_t i = 0; i < a.dim; i++) store(a.y, a.dtype, r * a.y_stride + i, out[size_t(i)]);
             }
         }
-    }
+    });
 }
 
 void rmsnorm(const mamba4j_rmsnorm_args& a) {

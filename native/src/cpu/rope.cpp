@@ -102,8 +102,7 @@ static void rope_fast(const mamba4j_rope_args& a) {
     const std::vector<float> inv_freq = rope_inverse_frequencies(a);
     const int64_t half = a.rotary_dim / 2, d = a.head_dim, tokens = a.batch * a.seqlen;
     const int64_t work = tokens * (a.q_heads + (a.k ? a.kv_heads : 0)) * a.rotary_dim;
-#pragma omp parallel num_threads(threads()) if (work > 65536)
-    {
+    parallel_region(work > 65536, [&] {
         std::vector<float> cos_p(static_cast<size_t>(half)), sin_p(static_cast<size_t>(half));
 #pragma omp for schedule(static)
         for (int64_t bt = 0; bt < tokens; bt++) {
@@ -122,7 +121,7 @@ static void rope_fast(const mamba4j_rope_args& a) {
                 if (a.k) rotate_any(a.k, a.dtype, k_row, a.kv_heads, d, half, cos_p.data(), sin_p.data());
             }
         }
-    }
+    });
 }
 
 void rope(const mamba4j_rope_args& a) {

@@ -13,6 +13,8 @@
 
 MAMBA4J_ISA_DECLARE(void, selective_scan_block_f32,
                     (const mamba4j_selective_scan_args& a, float* state, int64_t b, int64_t e0, int64_t e1))
+MAMBA4J_ISA_DECLARE(void, selective_scan_step_f32,
+                    (const mamba4j_selective_scan_args& a, float* state, int64_t b, int64_t e0, int64_t e1))
 
 namespace mamba4j::cpu {
 
@@ -68,11 +70,15 @@ static void selective_scan_fast(const mamba4j_selective_scan_args& a) {
     // threads for work worth tens of µs (about 1–2 ns per t·e·n element): a decode step of
     // mamba-130m (B 1, E 1536, N 16: ~50 µs on one thread) gains from the second thread
     const bool parallel = a.batch * a.seqlen * E * N > (int64_t(1) << 14);
-#pragma omp parallel for num_threads(threads()) schedule(dynamic, 1) if (parallel)
-    for (int64_t task = 0; task < tasks; task++) {
-        int64_t b = task / blocks, e0 = (task % blocks) * block, e1 = std::min(E, e0 + block);
-        block_kernel(a, state_of(a, b), b, e0, e1);
-    }
+    auto step_kernel = MAMBA4J_ISA_SELECT(selective_scan_step_f32);  // one token: on the state rows, no tiles
+    parallel_region(parallel, [&] {
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t task = 0; task < tasks; task++) {
+            int64_t b = task / blocks, e0 = (task % blocks) * block, e1 = std::min(E, e0 + block);
+            if (a.seqlen == 1) step_kernel(a, state_of(a, b), b, e0, e1);
+            else block_kernel(a, state_of(a, b), b, e0, e1);
+        }
+    });
 }
 
 void selective_scan(const mamba4j_selective_scan_args& a) {

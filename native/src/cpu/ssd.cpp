@@ -104,8 +104,7 @@ void ssd_recurrent(const mamba4j_ssd_args& a) {
     // Threads for work worth tens of µs (about 0.1–0.5 ns per t·h·p·n element): a decode
     // step of mamba2-130m (B 1, 24 heads × 64 × 128, a 786 KB state per layer) is
     // memory-bound at ~85 µs on one thread and gains from the second one's bandwidth.
-#pragma omp parallel num_threads(threads()) if (a.batch * H * L * P * N > (int64_t(1) << 16))
-    {
+    parallel_region(a.batch * H * L * P * N > (int64_t(1) << 16), [&] {
         std::vector<float> zero_state(a.ssm_state ? 0 : size_t(P * N));
 #pragma omp for schedule(dynamic, 1)
         for (int64_t task = 0; task < a.batch * H; task++) {
@@ -127,7 +126,7 @@ void ssd_recurrent(const mamba4j_ssd_args& a) {
                      y + b * a.y_stride_b + t * a.y_stride_t + h * P);
             }
         }
-    }
+    });
 }
 
 // The chunked algorithm: tasks over (batch row, group, block of the group's heads), each

@@ -5,6 +5,7 @@
 //   y[t,c] = act(bias[c] + Σ_{k<K} wT[k,c] · x̃[t-K+1+k, c])
 // x [L, C] rows x_stride_t apart; x̃ before t = 0 is state [K-1, C] (NULL: zeros; read
 // only here); wT [K, C] (the weights transposed); y [L, C] rows y_stride_t apart.
+// conv1d_step_f32 (below) is the one-token (decode) case.
 #include "vmath.h"
 
 #include <algorithm>
@@ -39,6 +40,21 @@ void conv1d_rows_f32(const float* x, int64_t x_stride_t, int64_t C, int64_t K, c
                 for (int64_t c = c0; c < c1; c++) yt[c] = silu_approx(yt[c]);
             }
         }
+    }
+}
+
+// One token (decode) of one batch row, from the weights as stored, w [C, K] (a transposed
+// copy, as above, would be as much work as the step itself):
+//   y[c] = act(bias[c] + Σ_{k<K-1} w[c,k] · state[k,c] + w[c,K-1] · x[c])
+// state [K-1, C] (NULL: zeros).
+void conv1d_step_f32(const float* x, int64_t C, int64_t K, const float* w, const float* bias, const float* state,
+                     float* y, bool silu) {
+#pragma omp simd
+    for (int64_t c = 0; c < C; c++) {
+        float acc = (bias ? bias[c] : 0.0f) + w[c * K + K - 1] * x[c];
+        if (state)
+            for (int64_t k = 0; k < K - 1; k++) acc += w[c * K + k] * state[k * C + c];
+        y[c] = silu ? silu_approx(acc) : acc;
     }
 }
 

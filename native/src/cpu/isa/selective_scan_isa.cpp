@@ -10,6 +10,7 @@
 #include "mamba4j.h"
 #include "vmath.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace mamba4j::cpu::MAMBA4J_ISA_NS {
@@ -121,6 +122,39 @@ void selective_scan_block_f32(const mamba4j_selective_scan_args& a, float* state
             const int64_t i = e - e0, tile = i / W, j = i % W;
             for (int64_t n = 0; n < N; n++) state[e * N + n] = h[(tile * N + n) * W + j];
         }
+}
+
+// One token (decode, L == 1) for channels [e0, e1) of batch row b, straight on the state
+// [E, N] rows, vectorised over n: at one token the copies into and out of the [N, W] tiles
+// above cost several times the step itself. state NULL: zeros, not returned.
+void selective_scan_step_f32(const mamba4j_selective_scan_args& a, float* state, int64_t b, int64_t e0,
+                             int64_t e1) {
+    const int64_t N = a.state;
+    const float* u = static_cast<const float*>(a.u) + b * a.u_stride_b;
+    const float* dt = static_cast<const float*>(a.dt) + b * a.dt_stride_b;
+    const float* Bv = static_cast<const float*>(a.B) + b * a.B_stride_b;
+    const float* Cv = static_cast<const float*>(a.C) + b * a.C_stride_b;
+    const float* z = a.z ? static_cast<const float*>(a.z) + b * a.z_stride_b : nullptr;
+    float* y = static_cast<float*>(a.y) + b * a.y_stride_b;
+    static thread_local std::vector<float> s_h;  // the state row when there is no state: zeros
+    if (!state && int64_t(s_h.size()) < N) s_h.resize(size_t(N));
+    for (int64_t e = e0; e < e1; e++) {
+        float d = dt[e] + (a.dt_bias ? a.dt_bias[e] : 0.0f);
+        d = a.dt_softplus ? softplus_approx(d) : d;
+        const float du = d * u[e];
+        const float* A_log = a.A_log + e * N;
+        float* h = state ? state + e * N : s_h.data();
+        if (!state) std::fill(h, h + N, 0.0f);
+        float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+        for (int64_t n = 0; n < N; n++) {
+            const float hv = exp_approx(d * -exp_approx(A_log[n])) * h[n] + du * Bv[n];
+            h[n] = hv;
+            acc += Cv[n] * hv;
+        }
+        float yv = acc + (a.D ? a.D[e] : 0.0f) * u[e];
+        y[e] = z ? yv * silu_approx(z[e]) : yv;
+    }
 }
 
 }  // namespace mamba4j::cpu::MAMBA4J_ISA_NS

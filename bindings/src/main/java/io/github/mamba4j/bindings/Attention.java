@@ -59,34 +59,32 @@ public record Attention(long batch, long seqlen, long qHeads, long kvHeads, long
         Native.requireCovers(vCache, cache, dtype, "vCache");
         requireInts(slots, batch, "slots");
         requireInts(startPos, batch, "startPos");
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = mamba4j_attention_args.allocate(arena);
-            mamba4j_attention_args.batch(a, batch);
-            mamba4j_attention_args.seqlen(a, seqlen);
-            mamba4j_attention_args.q_heads(a, qHeads);
-            mamba4j_attention_args.kv_heads(a, kvHeads);
-            mamba4j_attention_args.head_dim(a, headDim);
-            mamba4j_attention_args.capacity(a, capacity);
-            mamba4j_attention_args.slot_count(a, slotCount);
-            mamba4j_attention_args.dtype(a, dtype.code);
-            mamba4j_attention_args.q(a, Native.orNull(q));
-            mamba4j_attention_args.q_stride_b(a, strides.qBatch());
-            mamba4j_attention_args.q_stride_t(a, strides.qToken());
-            mamba4j_attention_args.k(a, Native.orNull(k));
-            mamba4j_attention_args.v(a, Native.orNull(v));
-            mamba4j_attention_args.kv_stride_b(a, strides.kvBatch());
-            mamba4j_attention_args.kv_stride_t(a, strides.kvToken());
-            mamba4j_attention_args.k_cache(a, Native.orNull(kCache));
-            mamba4j_attention_args.v_cache(a, Native.orNull(vCache));
-            mamba4j_attention_args.slots(a, Native.orNull(slots));
-            mamba4j_attention_args.start_pos(a, Native.orNull(startPos));
-            mamba4j_attention_args.out(a, Native.orNull(out));
-            mamba4j_attention_args.out_stride_b(a, strides.outBatch());
-            mamba4j_attention_args.out_stride_t(a, strides.outToken());
-            mamba4j_attention_args.scale(a, scale);
-            mamba4j_attention_args.algo(a, algo.code());
-            Native.check(Mamba4jH.mamba4j_attention(ctx.handle(), a));
-        }
+        MemorySegment a = Native.args(mamba4j_attention_args.layout());
+        mamba4j_attention_args.batch(a, batch);
+        mamba4j_attention_args.seqlen(a, seqlen);
+        mamba4j_attention_args.q_heads(a, qHeads);
+        mamba4j_attention_args.kv_heads(a, kvHeads);
+        mamba4j_attention_args.head_dim(a, headDim);
+        mamba4j_attention_args.capacity(a, capacity);
+        mamba4j_attention_args.slot_count(a, slotCount);
+        mamba4j_attention_args.dtype(a, dtype.code);
+        mamba4j_attention_args.q(a, Native.orNull(q));
+        mamba4j_attention_args.q_stride_b(a, strides.qBatch());
+        mamba4j_attention_args.q_stride_t(a, strides.qToken());
+        mamba4j_attention_args.k(a, Native.orNull(k));
+        mamba4j_attention_args.v(a, Native.orNull(v));
+        mamba4j_attention_args.kv_stride_b(a, strides.kvBatch());
+        mamba4j_attention_args.kv_stride_t(a, strides.kvToken());
+        mamba4j_attention_args.k_cache(a, Native.orNull(kCache));
+        mamba4j_attention_args.v_cache(a, Native.orNull(vCache));
+        mamba4j_attention_args.slots(a, Native.orNull(slots));
+        mamba4j_attention_args.start_pos(a, Native.orNull(startPos));
+        mamba4j_attention_args.out(a, Native.orNull(out));
+        mamba4j_attention_args.out_stride_b(a, strides.outBatch());
+        mamba4j_attention_args.out_stride_t(a, strides.outToken());
+        mamba4j_attention_args.scale(a, scale);
+        mamba4j_attention_args.algo(a, algo.code());
+        Native.check(Mamba4jH.mamba4j_attention(ctx.handle(), a));
     }
 
     /**

@@ -2,7 +2,6 @@ package io.github.mamba4j.bindings;
 
 import io.github.mamba4j.bindings.generated.Mamba4jH;
 import io.github.mamba4j.bindings.generated.mamba4j_conv1d_args;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -42,28 +41,26 @@ public record Conv1d(long batch, long seqlen, long channels, long width, DType d
         Native.requireCovers(stateSlots, sane ? batch : -1, DType.F32, "stateSlots"); // int32: 4 bytes too
         Native.requireCovers(convState, sane && stateSlots == null ? Math.multiplyExact(batch,
                 Math.multiplyExact(width - 1, channels)) : -1, DType.F32, "convState");
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = mamba4j_conv1d_args.allocate(arena);
-            mamba4j_conv1d_args.batch(a, batch);
-            mamba4j_conv1d_args.seqlen(a, seqlen);
-            mamba4j_conv1d_args.channels(a, channels);
-            mamba4j_conv1d_args.width(a, width);
-            mamba4j_conv1d_args.dtype(a, dtype.code);
-            mamba4j_conv1d_args.weight_dtype(a, weightDtype.code);
-            mamba4j_conv1d_args.x(a, Native.orNull(x));
-            mamba4j_conv1d_args.x_stride_t(a, xStride);
-            mamba4j_conv1d_args.x_stride_b(a, Conv1d.rowStride(seqlen, xStride));
-            mamba4j_conv1d_args.w(a, Native.orNull(w));
-            mamba4j_conv1d_args.bias(a, Native.orNull(bias));
-            mamba4j_conv1d_args.conv_state(a, Native.orNull(convState));
-            mamba4j_conv1d_args.state_slots(a, Native.orNull(stateSlots));
-            mamba4j_conv1d_args.y(a, Native.orNull(y));
-            mamba4j_conv1d_args.y_stride_t(a, yStride);
-            mamba4j_conv1d_args.y_stride_b(a, Conv1d.rowStride(seqlen, yStride));
-            mamba4j_conv1d_args.silu(a, silu ? 1 : 0);
-            mamba4j_conv1d_args.algo(a, algo.code());
-            Native.check(Mamba4jH.mamba4j_conv1d(ctx.handle(), a));
-        }
+        MemorySegment a = Native.args(mamba4j_conv1d_args.layout());
+        mamba4j_conv1d_args.batch(a, batch);
+        mamba4j_conv1d_args.seqlen(a, seqlen);
+        mamba4j_conv1d_args.channels(a, channels);
+        mamba4j_conv1d_args.width(a, width);
+        mamba4j_conv1d_args.dtype(a, dtype.code);
+        mamba4j_conv1d_args.weight_dtype(a, weightDtype.code);
+        mamba4j_conv1d_args.x(a, Native.orNull(x));
+        mamba4j_conv1d_args.x_stride_t(a, xStride);
+        mamba4j_conv1d_args.x_stride_b(a, Conv1d.rowStride(seqlen, xStride));
+        mamba4j_conv1d_args.w(a, Native.orNull(w));
+        mamba4j_conv1d_args.bias(a, Native.orNull(bias));
+        mamba4j_conv1d_args.conv_state(a, Native.orNull(convState));
+        mamba4j_conv1d_args.state_slots(a, Native.orNull(stateSlots));
+        mamba4j_conv1d_args.y(a, Native.orNull(y));
+        mamba4j_conv1d_args.y_stride_t(a, yStride);
+        mamba4j_conv1d_args.y_stride_b(a, Conv1d.rowStride(seqlen, yStride));
+        mamba4j_conv1d_args.silu(a, silu ? 1 : 0);
+        mamba4j_conv1d_args.algo(a, algo.code());
+        Native.check(Mamba4jH.mamba4j_conv1d(ctx.handle(), a));
     }
 
     /** Elements between batch rows: seqlen tokens of stride elements (0 for sizes the native checks reject). */

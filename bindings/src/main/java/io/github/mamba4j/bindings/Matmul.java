@@ -2,7 +2,6 @@ package io.github.mamba4j.bindings;
 
 import io.github.mamba4j.bindings.generated.Mamba4jH;
 import io.github.mamba4j.bindings.generated.mamba4j_matmul_args;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -36,23 +35,21 @@ public record Matmul(long m, long n, long k, DType dtype, DType weightDtype, lon
         Native.requireCovers(y, extent(m, yStride, n), dtype, "y");
         Native.requireCovers(w, n > 0 && k > 0 ? Math.multiplyExact(n, k) : -1, weightDtype, "w");
         Native.requireCovers(bias, n > 0 ? n : -1, DType.F32, "bias");
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = mamba4j_matmul_args.allocate(arena);
-            mamba4j_matmul_args.m(a, m);
-            mamba4j_matmul_args.n(a, n);
-            mamba4j_matmul_args.k(a, k);
-            mamba4j_matmul_args.dtype(a, dtype.code);
-            mamba4j_matmul_args.weight_dtype(a, weightDtype.code);
-            mamba4j_matmul_args.x(a, Native.orNull(x));
-            mamba4j_matmul_args.x_stride(a, xStride);
-            mamba4j_matmul_args.w(a, Native.orNull(w));
-            mamba4j_matmul_args.bias(a, Native.orNull(bias));
-            mamba4j_matmul_args.y(a, Native.orNull(y));
-            mamba4j_matmul_args.y_stride(a, yStride);
-            mamba4j_matmul_args.accumulate(a, accumulate ? 1 : 0);
-            mamba4j_matmul_args.algo(a, algo.code());
-            Native.check(Mamba4jH.mamba4j_matmul(ctx.handle(), a));
-        }
+        MemorySegment a = Native.args(mamba4j_matmul_args.layout());
+        mamba4j_matmul_args.m(a, m);
+        mamba4j_matmul_args.n(a, n);
+        mamba4j_matmul_args.k(a, k);
+        mamba4j_matmul_args.dtype(a, dtype.code);
+        mamba4j_matmul_args.weight_dtype(a, weightDtype.code);
+        mamba4j_matmul_args.x(a, Native.orNull(x));
+        mamba4j_matmul_args.x_stride(a, xStride);
+        mamba4j_matmul_args.w(a, Native.orNull(w));
+        mamba4j_matmul_args.bias(a, Native.orNull(bias));
+        mamba4j_matmul_args.y(a, Native.orNull(y));
+        mamba4j_matmul_args.y_stride(a, yStride);
+        mamba4j_matmul_args.accumulate(a, accumulate ? 1 : 0);
+        mamba4j_matmul_args.algo(a, algo.code());
+        Native.check(Mamba4jH.mamba4j_matmul(ctx.handle(), a));
     }
 
     /** Elements spanned by rows of {@code inner} values {@code stride} apart; -1 when a size is bad. */

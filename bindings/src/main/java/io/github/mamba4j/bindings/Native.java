@@ -1,11 +1,30 @@
 package io.github.mamba4j.bindings;
 
 import io.github.mamba4j.bindings.generated.Mamba4jH;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 
 /** The one place where native status codes become exceptions. */
 final class Native {
     private Native() {}
+
+    /** Bytes of per-thread argument memory: more than the largest args struct of mamba4j.h. */
+    private static final long ARGS_BYTES = 1024;
+    private static final ThreadLocal<MemorySegment> ARGS = ThreadLocal.withInitial(
+            () -> Arena.ofAuto().allocate(ARGS_BYTES, 64));
+
+    /**
+     * Zeroed memory for one call's argument struct of {@code layout}, owned by the calling
+     * thread and reused by its next call (a kernel call never nests in another, and the
+     * library keeps no pointer to its arguments): no allocation per kernel call.
+     */
+    static MemorySegment args(MemoryLayout layout) {
+        if (layout.byteSize() > ARGS_BYTES) throw new IllegalStateException("args struct of " + layout.byteSize() + " bytes");
+        MemorySegment a = ARGS.get().asSlice(0, layout.byteSize());
+        a.fill((byte) 0);
+        return a;
+    }
 
     /** Throws {@link Mamba4jException} with the library's message when status is not OK. */
     static void check(int status) {

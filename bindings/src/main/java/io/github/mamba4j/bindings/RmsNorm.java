@@ -2,7 +2,6 @@ package io.github.mamba4j.bindings;
 
 import io.github.mamba4j.bindings.generated.Mamba4jH;
 import io.github.mamba4j.bindings.generated.mamba4j_rmsnorm_args;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -27,22 +26,20 @@ public record RmsNorm(long rows, long dim, DType dtype, DType weightDtype, float
         Native.requireCovers(y, elements, dtype, "y");
         Native.requireCovers(residual, elements, DType.F32, "residual");
         Native.requireCovers(w, dim > 0 ? dim : -1, weightDtype, "w");
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = mamba4j_rmsnorm_args.allocate(arena);
-            mamba4j_rmsnorm_args.rows(a, rows);
-            mamba4j_rmsnorm_args.dim(a, dim);
-            mamba4j_rmsnorm_args.dtype(a, dtype.code);
-            mamba4j_rmsnorm_args.weight_dtype(a, weightDtype.code);
-            mamba4j_rmsnorm_args.x(a, Native.orNull(x));
-            mamba4j_rmsnorm_args.x_stride(a, dim);
-            mamba4j_rmsnorm_args.w(a, Native.orNull(w));
-            mamba4j_rmsnorm_args.residual(a, Native.orNull(residual));
-            mamba4j_rmsnorm_args.residual_stride(a, dim);
-            mamba4j_rmsnorm_args.y(a, Native.orNull(y));
-            mamba4j_rmsnorm_args.y_stride(a, dim);
-            mamba4j_rmsnorm_args.eps(a, eps);
-            mamba4j_rmsnorm_args.algo(a, algo.code());
-            Native.check(Mamba4jH.mamba4j_rmsnorm(ctx.handle(), a));
-        }
+        MemorySegment a = Native.args(mamba4j_rmsnorm_args.layout());
+        mamba4j_rmsnorm_args.rows(a, rows);
+        mamba4j_rmsnorm_args.dim(a, dim);
+        mamba4j_rmsnorm_args.dtype(a, dtype.code);
+        mamba4j_rmsnorm_args.weight_dtype(a, weightDtype.code);
+        mamba4j_rmsnorm_args.x(a, Native.orNull(x));
+        mamba4j_rmsnorm_args.x_stride(a, dim);
+        mamba4j_rmsnorm_args.w(a, Native.orNull(w));
+        mamba4j_rmsnorm_args.residual(a, Native.orNull(residual));
+        mamba4j_rmsnorm_args.residual_stride(a, dim);
+        mamba4j_rmsnorm_args.y(a, Native.orNull(y));
+        mamba4j_rmsnorm_args.y_stride(a, dim);
+        mamba4j_rmsnorm_args.eps(a, eps);
+        mamba4j_rmsnorm_args.algo(a, algo.code());
+        Native.check(Mamba4jH.mamba4j_rmsnorm(ctx.handle(), a));
     }
 }

@@ -2,7 +2,6 @@ package io.github.mamba4j.bindings;
 
 import io.github.mamba4j.bindings.generated.Mamba4jH;
 import io.github.mamba4j.bindings.generated.mamba4j_rope_args;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -41,32 +40,30 @@ public record Rope(long batch, long seqlen, long qHeads, long kvHeads, long head
         Native.requireCovers(q, extent(strides.qBatch(), strides.qToken(), qHeads), dtype, "q");
         Native.requireCovers(k, extent(strides.kBatch(), strides.kToken(), kvHeads), dtype, "k");
         Attention.requireInts(startPos, batch, "startPos");
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = mamba4j_rope_args.allocate(arena);
-            mamba4j_rope_args.batch(a, batch);
-            mamba4j_rope_args.seqlen(a, seqlen);
-            mamba4j_rope_args.q_heads(a, qHeads);
-            mamba4j_rope_args.kv_heads(a, kvHeads);
-            mamba4j_rope_args.head_dim(a, headDim);
-            mamba4j_rope_args.rotary_dim(a, rotaryDim);
-            mamba4j_rope_args.dtype(a, dtype.code);
-            mamba4j_rope_args.q(a, Native.orNull(q));
-            mamba4j_rope_args.q_stride_b(a, strides.qBatch());
-            mamba4j_rope_args.q_stride_t(a, strides.qToken());
-            mamba4j_rope_args.k(a, Native.orNull(k));
-            mamba4j_rope_args.k_stride_b(a, strides.kBatch());
-            mamba4j_rope_args.k_stride_t(a, strides.kToken());
-            mamba4j_rope_args.start_pos(a, Native.orNull(startPos));
-            mamba4j_rope_args.theta(a, theta);
-            if (llama3 != null) {
-                mamba4j_rope_args.llama3_factor(a, llama3.factor());
-                mamba4j_rope_args.llama3_low_freq_factor(a, llama3.lowFreqFactor());
-                mamba4j_rope_args.llama3_high_freq_factor(a, llama3.highFreqFactor());
-                mamba4j_rope_args.llama3_original_max_position(a, llama3.originalMaxPosition());
-            }
-            mamba4j_rope_args.algo(a, algo.code());
-            Native.check(Mamba4jH.mamba4j_rope(ctx.handle(), a));
+        MemorySegment a = Native.args(mamba4j_rope_args.layout());
+        mamba4j_rope_args.batch(a, batch);
+        mamba4j_rope_args.seqlen(a, seqlen);
+        mamba4j_rope_args.q_heads(a, qHeads);
+        mamba4j_rope_args.kv_heads(a, kvHeads);
+        mamba4j_rope_args.head_dim(a, headDim);
+        mamba4j_rope_args.rotary_dim(a, rotaryDim);
+        mamba4j_rope_args.dtype(a, dtype.code);
+        mamba4j_rope_args.q(a, Native.orNull(q));
+        mamba4j_rope_args.q_stride_b(a, strides.qBatch());
+        mamba4j_rope_args.q_stride_t(a, strides.qToken());
+        mamba4j_rope_args.k(a, Native.orNull(k));
+        mamba4j_rope_args.k_stride_b(a, strides.kBatch());
+        mamba4j_rope_args.k_stride_t(a, strides.kToken());
+        mamba4j_rope_args.start_pos(a, Native.orNull(startPos));
+        mamba4j_rope_args.theta(a, theta);
+        if (llama3 != null) {
+            mamba4j_rope_args.llama3_factor(a, llama3.factor());
+            mamba4j_rope_args.llama3_low_freq_factor(a, llama3.lowFreqFactor());
+            mamba4j_rope_args.llama3_high_freq_factor(a, llama3.highFreqFactor());
+            mamba4j_rope_args.llama3_original_max_position(a, llama3.originalMaxPosition());
         }
+        mamba4j_rope_args.algo(a, algo.code());
+        Native.check(Mamba4jH.mamba4j_rope(ctx.handle(), a));
     }
 
     /** Elements spanned by a [batch, seqlen, heads, headDim] view; -1 (left to the native checks) if a size is bad. */

@@ -2,7 +2,6 @@ package io.github.mamba4j.bindings;
 
 import io.github.mamba4j.bindings.generated.Mamba4jH;
 import io.github.mamba4j.bindings.generated.mamba4j_selective_scan_args;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -50,39 +49,37 @@ public record SelectiveScan(long batch, long seqlen, long inner, long state, DTy
         Native.requireCovers(stateSlots, sane ? batch : -1, DType.F32, "stateSlots");
         Native.requireCovers(ssmState, sane && stateSlots == null
                 ? Math.multiplyExact(batch, Math.multiplyExact(inner, state)) : -1, DType.F32, "ssmState");
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = mamba4j_selective_scan_args.allocate(arena);
-            mamba4j_selective_scan_args.batch(a, batch);
-            mamba4j_selective_scan_args.seqlen(a, seqlen);
-            mamba4j_selective_scan_args.inner(a, inner);
-            mamba4j_selective_scan_args.state(a, state);
-            mamba4j_selective_scan_args.dtype(a, dtype.code);
-            mamba4j_selective_scan_args.u(a, Native.orNull(u));
-            mamba4j_selective_scan_args.u_stride_t(a, uStride);
-            mamba4j_selective_scan_args.u_stride_b(a, Conv1d.rowStride(seqlen, uStride));
-            mamba4j_selective_scan_args.dt(a, Native.orNull(dt));
-            mamba4j_selective_scan_args.dt_stride_t(a, dtStride);
-            mamba4j_selective_scan_args.dt_stride_b(a, Conv1d.rowStride(seqlen, dtStride));
-            mamba4j_selective_scan_args.dt_bias(a, Native.orNull(dtBias));
-            mamba4j_selective_scan_args.A_log(a, Native.orNull(aLog));
-            mamba4j_selective_scan_args.B(a, Native.orNull(b));
-            mamba4j_selective_scan_args.B_stride_t(a, bcStride);
-            mamba4j_selective_scan_args.B_stride_b(a, Conv1d.rowStride(seqlen, bcStride));
-            mamba4j_selective_scan_args.C(a, Native.orNull(c));
-            mamba4j_selective_scan_args.C_stride_t(a, bcStride);
-            mamba4j_selective_scan_args.C_stride_b(a, Conv1d.rowStride(seqlen, bcStride));
-            mamba4j_selective_scan_args.D(a, Native.orNull(d));
-            mamba4j_selective_scan_args.z(a, Native.orNull(z));
-            mamba4j_selective_scan_args.z_stride_t(a, zStride);
-            mamba4j_selective_scan_args.z_stride_b(a, Conv1d.rowStride(seqlen, zStride));
-            mamba4j_selective_scan_args.ssm_state(a, Native.orNull(ssmState));
-            mamba4j_selective_scan_args.state_slots(a, Native.orNull(stateSlots));
-            mamba4j_selective_scan_args.y(a, Native.orNull(y));
-            mamba4j_selective_scan_args.y_stride_t(a, yStride);
-            mamba4j_selective_scan_args.y_stride_b(a, Conv1d.rowStride(seqlen, yStride));
-            mamba4j_selective_scan_args.dt_softplus(a, dtSoftplus ? 1 : 0);
-            mamba4j_selective_scan_args.algo(a, algo.code());
-            Native.check(Mamba4jH.mamba4j_selective_scan(ctx.handle(), a));
-        }
+        MemorySegment a = Native.args(mamba4j_selective_scan_args.layout());
+        mamba4j_selective_scan_args.batch(a, batch);
+        mamba4j_selective_scan_args.seqlen(a, seqlen);
+        mamba4j_selective_scan_args.inner(a, inner);
+        mamba4j_selective_scan_args.state(a, state);
+        mamba4j_selective_scan_args.dtype(a, dtype.code);
+        mamba4j_selective_scan_args.u(a, Native.orNull(u));
+        mamba4j_selective_scan_args.u_stride_t(a, uStride);
+        mamba4j_selective_scan_args.u_stride_b(a, Conv1d.rowStride(seqlen, uStride));
+        mamba4j_selective_scan_args.dt(a, Native.orNull(dt));
+        mamba4j_selective_scan_args.dt_stride_t(a, dtStride);
+        mamba4j_selective_scan_args.dt_stride_b(a, Conv1d.rowStride(seqlen, dtStride));
+        mamba4j_selective_scan_args.dt_bias(a, Native.orNull(dtBias));
+        mamba4j_selective_scan_args.A_log(a, Native.orNull(aLog));
+        mamba4j_selective_scan_args.B(a, Native.orNull(b));
+        mamba4j_selective_scan_args.B_stride_t(a, bcStride);
+        mamba4j_selective_scan_args.B_stride_b(a, Conv1d.rowStride(seqlen, bcStride));
+        mamba4j_selective_scan_args.C(a, Native.orNull(c));
+        mamba4j_selective_scan_args.C_stride_t(a, bcStride);
+        mamba4j_selective_scan_args.C_stride_b(a, Conv1d.rowStride(seqlen, bcStride));
+        mamba4j_selective_scan_args.D(a, Native.orNull(d));
+        mamba4j_selective_scan_args.z(a, Native.orNull(z));
+        mamba4j_selective_scan_args.z_stride_t(a, zStride);
+        mamba4j_selective_scan_args.z_stride_b(a, Conv1d.rowStride(seqlen, zStride));
+        mamba4j_selective_scan_args.ssm_state(a, Native.orNull(ssmState));
+        mamba4j_selective_scan_args.state_slots(a, Native.orNull(stateSlots));
+        mamba4j_selective_scan_args.y(a, Native.orNull(y));
+        mamba4j_selective_scan_args.y_stride_t(a, yStride);
+        mamba4j_selective_scan_args.y_stride_b(a, Conv1d.rowStride(seqlen, yStride));
+        mamba4j_selective_scan_args.dt_softplus(a, dtSoftplus ? 1 : 0);
+        mamba4j_selective_scan_args.algo(a, algo.code());
+        Native.check(Mamba4jH.mamba4j_selective_scan(ctx.handle(), a));
     }
 }

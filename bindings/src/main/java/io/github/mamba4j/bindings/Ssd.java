@@ -2,7 +2,6 @@ package io.github.mamba4j.bindings;
 
 import io.github.mamba4j.bindings.generated.Mamba4jH;
 import io.github.mamba4j.bindings.generated.mamba4j_ssd_args;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -63,43 +62,41 @@ public record Ssd(long batch, long seqlen, long heads, long headDim, long groups
         Native.requireCovers(stateSlots, sane ? batch : -1, DType.F32, "stateSlots");
         Native.requireCovers(ssmState, sane && stateSlots == null
                 ? Math.multiplyExact(batch, Math.multiplyExact(hp, state)) : -1, DType.F32, "ssmState");
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = mamba4j_ssd_args.allocate(arena);
-            mamba4j_ssd_args.batch(a, batch);
-            mamba4j_ssd_args.seqlen(a, seqlen);
-            mamba4j_ssd_args.heads(a, heads);
-            mamba4j_ssd_args.head_dim(a, headDim);
-            mamba4j_ssd_args.groups(a, groups);
-            mamba4j_ssd_args.state(a, state);
-            mamba4j_ssd_args.chunk_size(a, chunkSize);
-            mamba4j_ssd_args.dtype(a, dtype.code);
-            mamba4j_ssd_args.x(a, Native.orNull(x));
-            mamba4j_ssd_args.x_stride_t(a, xStride);
-            mamba4j_ssd_args.x_stride_b(a, Conv1d.rowStride(seqlen, xStride));
-            mamba4j_ssd_args.dt(a, Native.orNull(dt));
-            mamba4j_ssd_args.dt_stride_t(a, dtStride);
-            mamba4j_ssd_args.dt_stride_b(a, Conv1d.rowStride(seqlen, dtStride));
-            mamba4j_ssd_args.dt_bias(a, Native.orNull(dtBias));
-            mamba4j_ssd_args.A_log(a, Native.orNull(aLog));
-            mamba4j_ssd_args.B(a, Native.orNull(b));
-            mamba4j_ssd_args.B_stride_t(a, bcStride);
-            mamba4j_ssd_args.B_stride_b(a, Conv1d.rowStride(seqlen, bcStride));
-            mamba4j_ssd_args.C(a, Native.orNull(c));
-            mamba4j_ssd_args.C_stride_t(a, bcStride);
-            mamba4j_ssd_args.C_stride_b(a, Conv1d.rowStride(seqlen, bcStride));
-            mamba4j_ssd_args.D(a, Native.orNull(d));
-            mamba4j_ssd_args.z(a, Native.orNull(z));
-            mamba4j_ssd_args.z_stride_t(a, zStride);
-            mamba4j_ssd_args.z_stride_b(a, Conv1d.rowStride(seqlen, zStride));
-            mamba4j_ssd_args.dt_min(a, dtMin);
-            mamba4j_ssd_args.dt_max(a, dtMax);
-            mamba4j_ssd_args.ssm_state(a, Native.orNull(ssmState));
-            mamba4j_ssd_args.state_slots(a, Native.orNull(stateSlots));
-            mamba4j_ssd_args.y(a, Native.orNull(y));
-            mamba4j_ssd_args.y_stride_t(a, yStride);
-            mamba4j_ssd_args.y_stride_b(a, Conv1d.rowStride(seqlen, yStride));
-            mamba4j_ssd_args.algo(a, algo.code());
-            Native.check(Mamba4jH.mamba4j_ssd(ctx.handle(), a));
-        }
+        MemorySegment a = Native.args(mamba4j_ssd_args.layout());
+        mamba4j_ssd_args.batch(a, batch);
+        mamba4j_ssd_args.seqlen(a, seqlen);
+        mamba4j_ssd_args.heads(a, heads);
+        mamba4j_ssd_args.head_dim(a, headDim);
+        mamba4j_ssd_args.groups(a, groups);
+        mamba4j_ssd_args.state(a, state);
+        mamba4j_ssd_args.chunk_size(a, chunkSize);
+        mamba4j_ssd_args.dtype(a, dtype.code);
+        mamba4j_ssd_args.x(a, Native.orNull(x));
+        mamba4j_ssd_args.x_stride_t(a, xStride);
+        mamba4j_ssd_args.x_stride_b(a, Conv1d.rowStride(seqlen, xStride));
+        mamba4j_ssd_args.dt(a, Native.orNull(dt));
+        mamba4j_ssd_args.dt_stride_t(a, dtStride);
+        mamba4j_ssd_args.dt_stride_b(a, Conv1d.rowStride(seqlen, dtStride));
+        mamba4j_ssd_args.dt_bias(a, Native.orNull(dtBias));
+        mamba4j_ssd_args.A_log(a, Native.orNull(aLog));
+        mamba4j_ssd_args.B(a, Native.orNull(b));
+        mamba4j_ssd_args.B_stride_t(a, bcStride);
+        mamba4j_ssd_args.B_stride_b(a, Conv1d.rowStride(seqlen, bcStride));
+        mamba4j_ssd_args.C(a, Native.orNull(c));
+        mamba4j_ssd_args.C_stride_t(a, bcStride);
+        mamba4j_ssd_args.C_stride_b(a, Conv1d.rowStride(seqlen, bcStride));
+        mamba4j_ssd_args.D(a, Native.orNull(d));
+        mamba4j_ssd_args.z(a, Native.orNull(z));
+        mamba4j_ssd_args.z_stride_t(a, zStride);
+        mamba4j_ssd_args.z_stride_b(a, Conv1d.rowStride(seqlen, zStride));
+        mamba4j_ssd_args.dt_min(a, dtMin);
+        mamba4j_ssd_args.dt_max(a, dtMax);
+        mamba4j_ssd_args.ssm_state(a, Native.orNull(ssmState));
+        mamba4j_ssd_args.state_slots(a, Native.orNull(stateSlots));
+        mamba4j_ssd_args.y(a, Native.orNull(y));
+        mamba4j_ssd_args.y_stride_t(a, yStride);
+        mamba4j_ssd_args.y_stride_b(a, Conv1d.rowStride(seqlen, yStride));
+        mamba4j_ssd_args.algo(a, algo.code());
+        Native.check(Mamba4jH.mamba4j_ssd(ctx.handle(), a));
     }
 }

@@ -6,29 +6,29 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Causal grouped-query attention: q, k, v = projections of xn ([B·L, Hq·d], [B·L, Hkv·d]);
+ * Causal grouped-query attention: qkv = xn · [Wq; Wk; Wv]ᵀ [B·L, Hq·d + 2·Hkv·d], one matmul
+ * over the three projections concatenated at load (q, k, v are column slices of it);
  * RoPE on q, k when configured; out = softmax(scale · q·Kᵀ) V over the KV cache;
  * residual += o_proj(out).
  */
-public record Attention(Mixer.Attention spec, int hidden, Tensor q, Tensor qBias, Tensor k, Tensor kBias, Tensor v,
-                        Tensor vBias, Tensor o, Tensor oBias) implements Layer {
+public record Attention(Mixer.Attention spec, int hidden, Tensor qkv, Tensor qkvBias, Tensor o, Tensor oBias)
+        implements Layer {
 
     @Override
     public void forward(Step s, MemorySegment xn, MemorySegment residual, LayerCache cache) {
         var kn = s.kernels();
         var c = (LayerCache.Kv) cache;
         int rows = s.rows(), L = s.seqlen(), D = hidden, d = spec.headDim();
-        int qw = spec.qHeads() * d, kvw = spec.kvHeads() * d;
-        MemorySegment qs = s.floats((long) rows * qw), ks = s.floats((long) rows * kvw), vs = s.floats((long) rows * kvw);
-        kn.matmul(rows, qw, D, xn, D, q, qBias, qs, qw, false);
-        kn.matmul(rows, kvw, D, xn, D, k, kBias, ks, kvw, false);
-        kn.matmul(rows, kvw, D, xn, D, v, vBias, vs, kvw, false);
-        var qv = new Kernels.Strided(qs, (long) L * qw, qw);
-        var kv = new Kernels.Strided(ks, (long) L * kvw, kvw);
+        int qw = spec.qHeads() * d, kvw = spec.kvHeads() * d, W = qw + 2 * kvw;
+        MemorySegment all = s.floats((long) rows * W);
+        kn.matmul(rows, W, D, xn, D, qkv, qkvBias, all, W, false);
+        var qv = new Kernels.Strided(all, (long) L * W, W);
+        var kv = new Kernels.Strided(all.asSlice((long) qw * Float.BYTES), (long) L * W, W);
+        var vv = new Kernels.Strided(all.asSlice((long) (qw + kvw) * Float.BYTES), (long) L * W, W);
         if (spec.rope() != null) kn.rope(s.batch(), L, spec.qHeads(), spec.kvHeads(), d, spec.rope(), qv, kv, s.startPos());
         MemorySegment out = s.floats((long) rows * qw);
-        kn.attention(s.batch(), L, spec.qHeads(), spec.kvHeads(), d, c.capacity(), qv, kv, new Kernels.Strided(vs, (long) L * kvw, kvw),
-                c.k(), c.v(), s.slots(), s.startPos(), new Kernels.Strided(out, (long) L * qw, qw), spec.scale());
+        kn.attention(s.batch(), L, spec.qHeads(), spec.kvHeads(), d, c.capacity(), qv, kv, vv, c.k(), c.v(), s.slots(),
+                s.startPos(), new Kernels.Strided(out, (long) L * qw, qw), spec.scale());
         kn.matmul(rows, D, qw, out, qw, o, oBias, residual, D, true);
     }
 

@@ -101,6 +101,39 @@ public final class Model implements AutoCloseable {
             return t == null ? null : t.as(DType.F32, arena);
         }
 
+        /**
+         * Matrices [n_i, D] of one dtype stacked into one [Σ n_i, D] copy, made once at load so
+         * that their products with one input are one matmul (one pass over the weights, one
+         * kernel call); the result's rows keep the order of {@code parts}.
+         */
+        Tensor stacked(String name, Tensor... parts) {
+            long rows = 0, cols = parts[0].dim(1);
+            for (Tensor t : parts) {
+                if (t.dtype() != parts[0].dtype() || t.dim(1) != cols || !t.isContiguous())
+                    throw new IllegalArgumentException(name + ": cannot stack " + t.name() + " " + t + " with " + parts[0]);
+                rows += t.dim(0);
+            }
+            Tensor out = Tensor.allocate(arena, name, parts[0].dtype(), rows, cols);
+            long at = 0;
+            for (Tensor t : parts) {
+                MemorySegment.copy(t.data(), 0, out.data(), at, t.byteSize());
+                at += t.byteSize();
+            }
+            return out;
+        }
+
+        /** The biases of stacked matrices [n_i] as one fp32 [Σ n_i] (zeros for a missing one), or null if all are missing. */
+        Tensor stackedBias(String name, Tensor[] biases, long... rows) {
+            if (java.util.Arrays.stream(biases).allMatch(java.util.Objects::isNull)) return null;
+            Tensor out = Tensor.allocate(arena, name, DType.F32, java.util.Arrays.stream(rows).sum());
+            long at = 0;
+            for (int i = 0; i < biases.length; i++) {
+                if (biases[i] != null) for (long j = 0; j < rows[i]; j++) out.setFloat(at + j, biases[i].getFloat(j));
+                at += rows[i];
+            }
+            return out;
+        }
+
         /** A copy multiplied by {@code s} (residual/logit multipliers), or the tensor itself when s == 1. */
         Tensor scaled(Tensor t, float s) {
             if (t == null || s == 1f) return t;
@@ -145,10 +178,7 @@ public final class Model implements AutoCloseable {
                 }
                 case Mixer.Mamba2 m -> {
                     int E = m.inner(), H = m.heads(), C = m.convChannels(), K = m.convWidth(), P = m.inProjRows();
-                    Tensor inProj = t(p + "in_proj.weight", P, D);
-                    Tensor inBias = f32(opt(m.projBias(), p + "in_proj.bias", P));
-                    yield new Mamba2Mixer(m, D, inProj.rows(0, E), inBias == null ? null : inBias.rows(0, E),
-                            inProj.rows(E, P), inBias == null ? null : inBias.rows(E, P),
+                    yield new Mamba2Mixer(m, D, t(p + "in_proj.weight", P, D), f32(opt(m.projBias(), p + "in_proj.bias", P)),
                             f32(t(p + "conv1d.weight", C, 1, K)).reshape(C, K), f32(opt(m.convBias(), p + "conv1d.bias", C)),
                             f32(t(p + "dt_bias", H)), f32(t(p + "A_log", H)), f32(t(p + "D", H)), t(p + "norm.weight", E),
                             scaled(t(p + "out_proj.weight", D, E), residualScale),
@@ -159,21 +189,29 @@ public final class Model implements AutoCloseable {
                     if (a.qHeads() % a.kvHeads() != 0)
                         throw new IllegalArgumentException(p + ": " + a.qHeads() + " query heads are not a multiple of " + a.kvHeads()
                                 + " KV heads");
-                    yield new Attention(a, D, t(p + "q_proj.weight", qw, D), f32(opt(a.bias(), p + "q_proj.bias", qw)),
-                            t(p + "k_proj.weight", kvw, D), f32(opt(a.bias(), p + "k_proj.bias", kvw)),
-                            t(p + "v_proj.weight", kvw, D), f32(opt(a.bias(), p + "v_proj.bias", kvw)),
-                            scaled(t(p + "o_proj.weight", D, qw), residualScale),
+                    Tensor qkv = stacked(p + "qkv_proj.weight", t(p + "q_proj.weight", qw, D), t(p + "k_proj.weight", kvw, D),
+                            t(p + "v_proj.weight", kvw, D));
+                    Tensor qkvBias = stackedBias(p + "qkv_proj.bias", new Tensor[] {opt(a.bias(), p + "q_proj.bias", qw),
+                            opt(a.bias(), p + "k_proj.bias", kvw), opt(a.bias(), p + "v_proj.bias", kvw)}, qw, kvw, kvw);
+                    yield new Attention(a, D, qkv, qkvBias, scaled(t(p + "o_proj.weight", D, qw), residualScale),
                             f32(scaled(opt(a.bias(), p + "o_proj.bias", D), residualScale)));
                 }
                 case Mixer.Mlp m -> {
                     int I = m.intermediate();
-                    // a fused [gate; up] matrix is used as two views of its halves (no copy)
-                    Tensor gateUp = m.gateUp() == null ? null : t(m.gateUp(), 2L * I, D);
-                    Tensor gate = gateUp != null ? gateUp.rows(0, I) : m.gate() == null ? null : t(m.gate(), I, D);
-                    Tensor up = gateUp != null ? gateUp.rows(I, 2L * I) : m.up() == null ? null : t(m.up(), I, D);
-                    yield new Mlp(m, D, gate, up, scaled(t(m.down(), D, I), residualScale),
-                            m.gate() != null && m.bias() ? f32(t(m.gate().replace(".weight", ".bias"), I)) : null,
-                            m.up() != null && m.bias() ? f32(t(m.up().replace(".weight", ".bias"), I)) : null,
+                    Tensor gateBias = m.gate() != null && m.bias() ? t(m.gate().replace(".weight", ".bias"), I) : null;
+                    Tensor upBias = m.up() != null && m.bias() ? t(m.up().replace(".weight", ".bias"), I) : null;
+                    Tensor in, inBias;
+                    if (m.activation() == Mixer.Activation.RELU2) { // up only
+                        in = t(m.up(), I, D);
+                        inBias = f32(upBias);
+                    } else if (m.gateUp() != null) { // stored as one [gate; up] matrix
+                        in = t(m.gateUp(), 2L * I, D);
+                        inBias = null;
+                    } else { // [gate; up] stacked once here
+                        in = stacked(m.prefix() + "gate_up_proj.weight", t(m.gate(), I, D), t(m.up(), I, D));
+                        inBias = stackedBias(m.prefix() + "gate_up_proj.bias", new Tensor[] {gateBias, upBias}, I, I);
+                    }
+                    yield new Mlp(m, D, in, inBias, scaled(t(m.down(), D, I), residualScale),
                             m.bias() ? f32(scaled(t(m.down().replace(".weight", ".bias"), D), residualScale)) : null);
                 }
             };
@@ -243,23 +281,23 @@ public final class Model implements AutoCloseable {
             if (ids[i] < 0 || ids[i] >= V)
                 throw new IllegalArgumentException("token id " + ids[i] + " at position " + i % seqlen + " is outside the "
                         + "vocabulary [0, " + V + ")");
-        try (Arena scratch = Arena.ofConfined()) {
-            Step step = new Step(kernels, scratch, batch, seqlen, slots, startPos);
-            MemorySegment residual = step.floats((long) rows * D);
-            MemorySegment xn = step.floats((long) rows * D);
-            kernels.embedding(rows, ids, embedding, residual, D);
-            for (int i = 0; i < layers.size(); i++) {
-                kernels.rmsnorm(rows, D, residual, D, norms.get(i), xn, D, config.normEps());
-                layers.get(i).forward(step, xn, residual, session.cache(i));
-            }
-            kernels.rmsnorm(rows, D, residual, D, finalNorm, xn, D, config.normEps());
-            int m = allLogits ? rows : batch;
-            MemorySegment logits = step.floats((long) m * V);
-            if (allLogits) kernels.matmul(rows, V, D, xn, D, lmHead, null, logits, V, false);
-            else kernels.matmul(batch, V, D, xn.asSlice((long) (seqlen - 1) * D * Float.BYTES), (long) seqlen * D, lmHead, null,
-                    logits, V, false);
-            return logits.toArray(ValueLayout.JAVA_FLOAT);
+        Scratch scratch = session.scratch();
+        scratch.reset();
+        Step step = new Step(kernels, scratch, batch, seqlen, slots, startPos);
+        MemorySegment residual = step.floats((long) rows * D);
+        MemorySegment xn = step.floats((long) rows * D);
+        kernels.embedding(rows, ids, embedding, residual, D);
+        for (int i = 0; i < layers.size(); i++) {
+            kernels.rmsnorm(rows, D, residual, D, norms.get(i), xn, D, config.normEps());
+            layers.get(i).forward(step, xn, residual, session.cache(i));
         }
+        kernels.rmsnorm(rows, D, residual, D, finalNorm, xn, D, config.normEps());
+        int m = allLogits ? rows : batch;
+        MemorySegment logits = step.floats((long) m * V);
+        if (allLogits) kernels.matmul(rows, V, D, xn, D, lmHead, null, logits, V, false);
+        else kernels.matmul(batch, V, D, xn.asSlice((long) (seqlen - 1) * D * Float.BYTES), (long) seqlen * D, lmHead, null,
+                logits, V, false);
+        return logits.toArray(ValueLayout.JAVA_FLOAT);
     }
 
     @Override

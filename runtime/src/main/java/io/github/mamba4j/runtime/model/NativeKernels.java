@@ -53,8 +53,19 @@ public final class NativeKernels implements Kernels, AutoCloseable {
         return s == null ? null : s.data();
     }
 
-    private static MemorySegment ints(Arena arena, int[] values) {
-        return values == null ? null : arena.allocateFrom(ValueLayout.JAVA_INT, values);
+    /** Per-thread native memory for the int arrays of one call (slots, positions), reused by the next call. */
+    private static final ThreadLocal<MemorySegment[]> INTS = ThreadLocal.withInitial(
+            () -> new MemorySegment[] {MemorySegment.NULL, MemorySegment.NULL});
+
+    /** values copied to the calling thread's int scratch number {@code which} (0 or 1): no allocation per call. */
+    private static MemorySegment ints(int which, int[] values) {
+        if (values == null) return null;
+        MemorySegment[] scratch = INTS.get();
+        long bytes = (long) values.length * Integer.BYTES;
+        if (scratch[which].byteSize() < bytes) scratch[which] = Arena.ofAuto().allocate(Math.max(bytes, 256), 64);
+        MemorySegment s = scratch[which].asSlice(0, bytes);
+        MemorySegment.copy(values, 0, s, ValueLayout.JAVA_INT, 0, values.length);
+        return s;
     }
 
     private static void requireContiguous(String op, long stride, long dim) {
@@ -85,15 +96,8 @@ public final class NativeKernels implements Kernels, AutoCloseable {
                              Tensor w, MemorySegment y, long yStride, float eps) {
         requireContiguous("gated rmsnorm", xStride, dim);
         requireContiguous("gated rmsnorm", yStride, dim);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment zc = z;
-            if (z != null && zStride != dim) { // z is a column slice of in_proj's output: gather it contiguous
-                zc = arena.allocate((long) rows * dim * Float.BYTES, 64);
-                for (long r = 0; r < rows; r++)
-                    MemorySegment.copy(z, r * zStride * Float.BYTES, zc, r * dim * Float.BYTES, (long) dim * Float.BYTES);
-            }
-            new GatedRmsNorm(rows, dim, groupSize, DType.F32, type(w), eps, false).run(ctx, x, zc, w.data(), y);
-        }
+        new GatedRmsNorm(rows, dim, groupSize, DType.F32, type(w), eps, false).withZStride(z == null ? dim : zStride)
+                .run(ctx, x, z, w.data(), y);
     }
 
     @Override
@@ -103,10 +107,8 @@ public final class NativeKernels implements Kernels, AutoCloseable {
         if (xStrideB != seqlen * xStrideT || yStrideB != seqlen * yStrideT)
             throw new IllegalArgumentException("conv1d: batch rows must be seqlen tokens apart");
         if (bias != null && bias.dtype() != w.dtype()) throw new IllegalArgumentException("conv1d: bias and weight dtypes differ");
-        try (Arena arena = Arena.ofConfined()) {
-            new Conv1d(batch, seqlen, channels, width, DType.F32, type(w), silu, xStrideT, yStrideT, Algo.AUTO)
-                    .run(ctx, x, w.data(), data(bias), convState, ints(arena, slots), y);
-        }
+        new Conv1d(batch, seqlen, channels, width, DType.F32, type(w), silu, xStrideT, yStrideT, Algo.AUTO)
+                .run(ctx, x, w.data(), data(bias), convState, ints(0, slots), y);
     }
 
     @Override
@@ -114,12 +116,10 @@ public final class NativeKernels implements Kernels, AutoCloseable {
                               Strided b, Strided c, Tensor d, Strided z, MemorySegment ssmState, int[] slots, Strided y) {
         for (Strided s : new Strided[] {u, dt, b, c, z, y}) requireRowsOfTokens("selective scan", s, seqlen);
         if (b.strideT() != c.strideT()) throw new IllegalArgumentException("selective scan: B and C need one stride");
-        try (Arena arena = Arena.ofConfined()) {
-            new SelectiveScan(batch, seqlen, inner, state, DType.F32, true, u.strideT(), dt.strideT(), b.strideT(),
-                    z == null ? inner : z.strideT(), y.strideT(), Algo.AUTO)
-                    .run(ctx, u.data(), dt.data(), data(dtBias), aLog.data(), b.data(), c.data(), data(d), data(z), ssmState,
-                            ints(arena, slots), y.data());
-        }
+        new SelectiveScan(batch, seqlen, inner, state, DType.F32, true, u.strideT(), dt.strideT(), b.strideT(),
+                z == null ? inner : z.strideT(), y.strideT(), Algo.AUTO)
+                .run(ctx, u.data(), dt.data(), data(dtBias), aLog.data(), b.data(), c.data(), data(d), data(z), ssmState,
+                        ints(0, slots), y.data());
     }
 
     @Override
@@ -128,13 +128,11 @@ public final class NativeKernels implements Kernels, AutoCloseable {
                     MemorySegment ssmState, int[] slots, Strided y) {
         for (Strided s : new Strided[] {x, dt, b, c, z, y}) requireRowsOfTokens("ssd", s, seqlen);
         if (b.strideT() != c.strideT()) throw new IllegalArgumentException("ssd: B and C need one stride");
-        try (Arena arena = Arena.ofConfined()) {
-            new Ssd(batch, seqlen, heads, headDim, groups, state, chunkSize, DType.F32, dtMin,
-                    Float.isInfinite(dtMax) ? 0f : dtMax, x.strideT(), dt.strideT(), b.strideT(),
-                    z == null ? (long) heads * headDim : z.strideT(), y.strideT(), Algo.AUTO)
-                    .run(ctx, x.data(), dt.data(), data(dtBias), aLog.data(), b.data(), c.data(), data(d), data(z), ssmState,
-                            ints(arena, slots), y.data());
-        }
+        new Ssd(batch, seqlen, heads, headDim, groups, state, chunkSize, DType.F32, dtMin,
+                Float.isInfinite(dtMax) ? 0f : dtMax, x.strideT(), dt.strideT(), b.strideT(),
+                z == null ? (long) heads * headDim : z.strideT(), y.strideT(), Algo.AUTO)
+                .run(ctx, x.data(), dt.data(), data(dtBias), aLog.data(), b.data(), c.data(), data(d), data(z), ssmState,
+                        ints(0, slots), y.data());
     }
 
     @Override
@@ -143,11 +141,9 @@ public final class NativeKernels implements Kernels, AutoCloseable {
         Mixer.Llama3 l = rope.llama3();
         Rope.Llama3Scaling scaling = l == null ? null
                 : new Rope.Llama3Scaling(l.factor(), l.lowFreqFactor(), l.highFreqFactor(), l.originalMaxPosition());
-        try (Arena arena = Arena.ofConfined()) {
-            new Rope(batch, seqlen, qHeads, kvHeads, headDim, rope.rotaryDim(), DType.F32, rope.theta(), scaling, Algo.AUTO)
-                    .run(ctx, new Rope.Strides(q.strideB(), q.strideT(), k == null ? 0 : k.strideB(), k == null ? 0 : k.strideT()),
-                            q.data(), data(k), ints(arena, startPos));
-        }
+        new Rope(batch, seqlen, qHeads, kvHeads, headDim, rope.rotaryDim(), DType.F32, rope.theta(), scaling, Algo.AUTO)
+                .run(ctx, new Rope.Strides(q.strideB(), q.strideT(), k == null ? 0 : k.strideB(), k == null ? 0 : k.strideT()),
+                        q.data(), data(k), ints(0, startPos));
     }
 
     @Override
@@ -157,33 +153,29 @@ public final class NativeKernels implements Kernels, AutoCloseable {
         if (k.strideB() != v.strideB() || k.strideT() != v.strideT())
             throw new IllegalArgumentException("attention: k and v need the same strides");
         long slotCount = kCache.byteSize() / ((long) capacity * kvHeads * headDim * Float.BYTES);
-        try (Arena arena = Arena.ofConfined()) {
-            new Attention(batch, seqlen, qHeads, kvHeads, headDim, capacity, slotCount, DType.F32, scale, Algo.AUTO)
-                    .run(ctx, new Attention.Strides(q.strideB(), q.strideT(), k.strideB(), k.strideT(), out.strideB(),
-                                    out.strideT()), q.data(), k.data(), v.data(), kCache, vCache, ints(arena, slots),
-                            ints(arena, startPos), out.data());
-        }
+        new Attention(batch, seqlen, qHeads, kvHeads, headDim, capacity, slotCount, DType.F32, scale, Algo.AUTO)
+                .run(ctx, new Attention.Strides(q.strideB(), q.strideT(), k.strideB(), k.strideT(), out.strideB(),
+                                out.strideT()), q.data(), k.data(), v.data(), kCache, vCache, ints(0, slots),
+                        ints(1, startPos), out.data());
     }
 
     @Override
     public void activation(int rows, int dim, Mixer.Activation kind, MemorySegment gate, long gateStride, MemorySegment up,
                            long upStride, MemorySegment y, long yStride) {
-        requireContiguous("activation", gateStride, dim);
         requireContiguous("activation", yStride, dim);
-        if (up != null) requireContiguous("activation", upStride, dim);
+        if (up != null && upStride != gateStride)
+            throw new IllegalArgumentException("activation: the native wrapper takes gate and up with one stride");
         Activation.Kind k = switch (kind) {
             case SILU_GATE -> Activation.Kind.SILU_GATE;
             case RELU2 -> Activation.Kind.RELU2;
         };
-        new Activation(rows, dim, DType.F32, k).run(ctx, gate, up, y);
+        new Activation(rows, dim, DType.F32, k).withInStride(gateStride).run(ctx, gate, up, y);
     }
 
     @Override
     public void embedding(int count, int[] ids, Tensor table, MemorySegment out, long outStride) {
         requireContiguous("embedding", outStride, table.dim(1));
-        try (Arena arena = Arena.ofConfined()) {
-            new Embedding(count, table.dim(0), table.dim(1), type(table), DType.F32).run(ctx, ints(arena, ids), table.data(), out);
-        }
+        new Embedding(count, table.dim(0), table.dim(1), type(table), DType.F32).run(ctx, ints(0, ids), table.data(), out);
     }
 
     @Override

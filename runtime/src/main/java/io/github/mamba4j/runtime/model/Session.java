@@ -15,6 +15,7 @@ public final class Session implements AutoCloseable {
     private final LayerCache[] caches;
     private final int capacity;
     private final int[] length; // tokens seen per slot; -1 = free
+    private final Scratch scratch = new Scratch(); // activations of a forward call, reused by the next
 
     /** The memory a session holds: constant SSM states, and KV bytes per token per sequence. */
     public record MemoryReport(long ssmStateBytes, long kvBytesPerToken, long kvBytesAllocated, int slots, int capacity) {
@@ -36,6 +37,10 @@ public final class Session implements AutoCloseable {
 
     LayerCache cache(int layer) {
         return caches[layer];
+    }
+
+    Scratch scratch() {
+        return scratch;
     }
 
     public Model model() {
@@ -115,6 +120,7 @@ public final class Session implements AutoCloseable {
 
     private float[][] split(float[] flat, int rows) {
         int V = model.vocabSize();
+        if (rows == 1) return new float[][] {flat};
         float[][] out = new float[rows][];
         for (int r = 0; r < rows; r++) out[r] = Arrays.copyOfRange(flat, r * V, (r + 1) * V);
         return out;

@@ -1,20 +1,19 @@
 package io.github.mamba4j.runtime.model;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
  * One forward call: B sequences of L new tokens each, the cache slot of each and the
- * position of its first new token; scratch memory comes from {@code arena} (freed after
- * the call).
+ * position of its first new token; scratch memory comes from the session's
+ * {@code scratch} (valid until the session's next call).
  */
-public record Step(Kernels kernels, Arena arena, int batch, int seqlen, int[] slots, int[] startPos) {
+public record Step(Kernels kernels, Scratch scratch, int batch, int seqlen, int[] slots, int[] startPos) {
     public int rows() {
         return batch * seqlen;
     }
 
-    /** Zeroed fp32 scratch of {@code count} floats. */
+    /** fp32 scratch of {@code count} floats, not zeroed (every use writes it before reading). */
     public MemorySegment floats(long count) {
-        return arena.allocate(Math.max(count, 1) * Float.BYTES, 64);
+        return scratch.floats(count);
     }
 }
