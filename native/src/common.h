@@ -16,6 +16,7 @@ struct mamba4j_context {
     void* blas;    // cublasHandle_t for CUDA contexts
     void* scratch = nullptr;    // CUDA: device scratch buffer of the multi-kernel algorithms
     int64_t scratch_bytes = 0;  //       (src/cuda/runtime.cu context_scratch)
+    int32_t sm_count = 0;       // CUDA: streaming multiprocessors of the device (grid sizing)
 };
 
 namespace mamba4j {

@@ -654,10 +654,9 @@ static void launch_decode(mamba4j_context* ctx, const mamba4j_attention_args& a,
     int wave = ctx->device < kMaxDevices ? waves[ctx->device].load(std::memory_order_relaxed) : 0;
     if (wave == 0) {
         check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "cudaFuncSetAttribute");
-        int sms = 0, resident = 0;
-        check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ctx->device), "cudaDeviceGetAttribute");
+        int resident = 0;
         check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident, kernel, 128, smem), "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
-        wave = std::max(1, sms * resident);
+        wave = std::max(1, ctx->sm_count * resident);
         if (ctx->device < kMaxDevices) waves[ctx->device].store(wave, std::memory_order_relaxed);
     }
     const int64_t G = a.q_heads / a.kv_heads, groups = (G + 15) / 16;
@@ -729,10 +728,9 @@ static void launch(mamba4j_context* ctx, const mamba4j_attention_args& a) {
     const int gb = (G % 4 == 0 && D <= 64) ? 4 : (G % 2 == 0 ? 2 : 1);  // query heads per block (registers)
     int splits = 1;
     if (a.algo != MAMBA4J_ALGO_REFERENCE) {
-        int sms = 132;
-        cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ctx->device);
+        const int64_t sms = ctx->sm_count;
         const int64_t rows = a.batch * a.seqlen * a.q_heads / gb;
-        const int64_t want = (int64_t(sms) * 6 + rows - 1) / rows;
+        const int64_t want = (sms * 6 + rows - 1) / rows;
         splits = int(std::max<int64_t>(1, std::min<int64_t>(std::min<int64_t>(want, 256), (a.capacity + 255) / 256)));
     }
     if (a.batch * a.seqlen > 65535 || splits > 65535) fail(MAMBA4J_ERR_UNSUPPORTED, "attention: grid too large");

@@ -42,6 +42,7 @@ void context_init(mamba4j_context* ctx) {
     cudaStream_t s;
     check(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "cudaStreamCreate");
     ctx->stream = s;
+    check(cudaDeviceGetAttribute(&ctx->sm_count, cudaDevAttrMultiProcessorCount, ctx->device), "cudaDeviceGetAttribute");
     ctx->blas = nullptr;  // the cuBLAS handle: created by the first matmul (cublas_loader.cu)
 }
 

@@ -939,12 +939,11 @@ static void launch_chunked(mamba4j_context* ctx, const mamba4j_ssd_args& a) {
 
     if (mma_path) {
         // heads per block: all of the group's while that leaves >= 3 waves of 2 blocks per SM
-        int sms = 0;
-        check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ctx->device), "cudaDeviceGetAttribute");
+        const int64_t sms = ctx->sm_count;
         const int hpg = int(H / a.groups);
         const int64_t tiles = nchunks * (Q / kTile) * a.groups;
         int HS = hpg;
-        while (HS > 4 && tiles * ((hpg + HS - 1) / HS) < 6 * int64_t(sms)) HS = (HS + 1) / 2;
+        while (HS > 4 && tiles * ((hpg + HS - 1) / HS) < 6 * sms) HS = (HS + 1) / 2;
         const int64_t blocks = tiles * ((hpg + HS - 1) / HS);
         if (blocks > 2147483647) fail(MAMBA4J_ERR_UNSUPPORTED, "ssd: grid too large for one CUDA launch");
         const bool y_pairs = reinterpret_cast<uintptr_t>(a.y) % 4 == 0 && a.y_stride_t % 2 == 0 && a.y_stride_b % 2 == 0;

@@ -2,7 +2,6 @@ package io.github.mamba4j.bindings;
 
 import io.github.mamba4j.bindings.generated.Mamba4jH;
 import io.github.mamba4j.bindings.generated.mamba4j_sample_args;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -25,21 +24,19 @@ public record Sample(long batch, long vocab, DType dtype, long logitsStride, flo
         Native.requireCovers(logits, Matmul.extent(batch, logitsStride, vocab), dtype, "logits");
         Native.requireCovers(uniforms, batch > 0 ? batch : -1, DType.F32, "uniforms");
         Native.requireCovers(outIds, batch > 0 ? batch : -1, DType.F32, "outIds"); // int32: 4 bytes each, as F32
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = mamba4j_sample_args.allocate(arena);
-            mamba4j_sample_args.batch(a, batch);
-            mamba4j_sample_args.vocab(a, vocab);
-            mamba4j_sample_args.dtype(a, dtype.code);
-            mamba4j_sample_args.logits(a, Native.orNull(logits));
-            mamba4j_sample_args.logits_stride(a, logitsStride);
-            mamba4j_sample_args.temperature(a, temperature);
-            mamba4j_sample_args.top_k(a, topK);
-            mamba4j_sample_args.top_p(a, topP);
-            mamba4j_sample_args.min_p(a, minP);
-            mamba4j_sample_args.uniforms(a, Native.orNull(uniforms));
-            mamba4j_sample_args.out_ids(a, Native.orNull(outIds));
-            mamba4j_sample_args.algo(a, algo.code());
-            Native.check(Mamba4jH.mamba4j_sample(ctx.handle(), a));
-        }
+        MemorySegment a = Native.args(mamba4j_sample_args.layout());
+        mamba4j_sample_args.batch(a, batch);
+        mamba4j_sample_args.vocab(a, vocab);
+        mamba4j_sample_args.dtype(a, dtype.code);
+        mamba4j_sample_args.logits(a, Native.orNull(logits));
+        mamba4j_sample_args.logits_stride(a, logitsStride);
+        mamba4j_sample_args.temperature(a, temperature);
+        mamba4j_sample_args.top_k(a, topK);
+        mamba4j_sample_args.top_p(a, topP);
+        mamba4j_sample_args.min_p(a, minP);
+        mamba4j_sample_args.uniforms(a, Native.orNull(uniforms));
+        mamba4j_sample_args.out_ids(a, Native.orNull(outIds));
+        mamba4j_sample_args.algo(a, algo.code());
+        Native.check(Mamba4jH.mamba4j_sample(ctx.handle(), a));
     }
 }
