@@ -242,6 +242,8 @@ int main() {
     case_shape({3, 129, 4, 8, 4, 16, 64}, all);
     case_shape({2, 257, 6, 16, 3, 24, 256}, all);
     case_shape({1, 300, 8, 64, 1, 128, 0}, {MAMBA4J_ALGO_CHUNKED});  // mamba2-130m head shape, default chunk
+    case_shape({1, 1, 24, 64, 1, 128, 0}, all);  // a mamba2-130m decode step (the 16-column SIMD rows path)
+    case_shape({3, 5, 4, 8, 2, 48, 0}, {MAMBA4J_ALGO_RECURRENT});  // N % 32 == 16: that path's 16-column tail
     case_shape({2, 77, 2, 33, 2, 40, 16, false, false, false, false}, all);
     case_shape({1, 190, 4, 16, 2, 16, 50, true, true, true, true}, all);
     case_shape({1, 8300, 2, 8, 1, 16, 256}, {MAMBA4J_ALGO_CHUNKED, MAMBA4J_ALGO_RECURRENT});  // ≥ 8K tokens
