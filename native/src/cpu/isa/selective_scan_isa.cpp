@@ -138,22 +138,28 @@ void selective_scan_step_f32(const mamba4j_selective_scan_args& a, float* state,
     float* y = static_cast<float*>(a.y) + b * a.y_stride_b;
     static thread_local std::vector<float> s_h;  // the state row when there is no state: zeros
     if (!state && int64_t(s_h.size()) < N) s_h.resize(size_t(N));
-    for (int64_t e = e0; e < e1; e++) {
-        float d = dt[e] + (a.dt_bias ? a.dt_bias[e] : 0.0f);
-        d = a.dt_softplus ? softplus_approx(d) : d;
-        const float du = d * u[e];
-        const float* A_log = a.A_log + e * N;
-        float* h = state ? state + e * N : s_h.data();
-        if (!state) std::fill(h, h + N, 0.0f);
-        float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-        for (int64_t n = 0; n < N; n++) {
-            const float hv = exp_approx(d * -exp_approx(A_log[n])) * h[n] + du * Bv[n];
-            h[n] = hv;
-            acc += Cv[n] * hv;
+    // channels in runs of kRun: Δ and the gate of a run vectorised over channels first,
+    // then the state rows one channel at a time, vectorised over n
+    constexpr int64_t kRun = 64;
+    float delta[kRun], gate[kRun];
+    for (int64_t r0 = e0; r0 < e1; r0 += kRun) {
+        const int64_t nr = e1 - r0 < kRun ? e1 - r0 : kRun;
+#pragma omp simd
+        for (int64_t i = 0; i < nr; i++) {
+            const float d = dt[r0 + i] + (a.dt_bias ? a.dt_bias[r0 + i] : 0.0f);
+            delta[i] = a.dt_softplus ? softplus_approx(d) : d;
+            gate[i] = z ? silu_approx(z[r0 + i]) : 1.0f;
         }
-        float yv = acc + (a.D ? a.D[e] : 0.0f) * u[e];
-        y[e] = z ? yv * silu_approx(z[e]) : yv;
+        for (int64_t i = 0; i < nr; i++) {
+            const int64_t e = r0 + i;
+            const float d = delta[i], du = d * u[e];
+            const float* A_log = a.A_log + e * N;
+            float* h = state ? state + e * N : s_h.data();
+            if (!state) std::fill(h, h + N, 0.0f);
+#pragma omp simd
+            for (int64_t n = 0; n < N; n++) h[n] = exp_approx(d * -exp_approx(A_log[n])) * h[n] + du * Bv[n];
+            y[e] = (dot_f32(Cv, h, N) + (a.D ? a.D[e] : 0.0f) * u[e]) * gate[i];
+        }
     }
 }
 

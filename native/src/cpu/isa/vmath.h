@@ -4,6 +4,9 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 namespace mamba4j::cpu::MAMBA4J_ISA_NS {
 
@@ -51,6 +54,27 @@ static inline float softplus_approx(float x) {
     float ax = x < 0.0f ? -x : x;
     float sp = (x > 0.0f ? x : 0.0f) + log1p_01(exp_approx(-ax));
     return x > 20.0f ? x : sp;
+}
+
+// Σ_i a[i]·b[i] over n floats, the vector lanes summed in registers. (A `+` reduction in
+// an `omp simd` loop is summed through the stack one lane at a time: on a short loop,
+// e.g. one state row per channel in a decode step, that serial sum dominates the loop.)
+static inline float dot_f32(const float* a, const float* b, int64_t n) {
+    int64_t i = 0;
+    float s = 0.0f;
+#if defined(__AVX512F__)
+    __m512 acc = _mm512_setzero_ps();
+    for (; i + 16 <= n; i += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc);
+    s = _mm512_reduce_add_ps(acc);
+#elif defined(__AVX2__)
+    __m256 acc = _mm256_setzero_ps();
+    for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    s = _mm_cvtss_f32(_mm_add_ss(h, _mm_shuffle_ps(h, h, 1)));
+#endif
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
 }
 
 }  // namespace mamba4j::cpu::MAMBA4J_ISA_NS
