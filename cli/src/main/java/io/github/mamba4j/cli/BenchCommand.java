@@ -25,8 +25,9 @@ import picocli.CommandLine.Option;
  * Whole-model CPU benchmark on random bf16 checkpoints of real shapes, built here (nothing
  * downloaded): prompt tokens/s (one prefill of {@code --prompt} tokens) and generation
  * tokens/s ({@code --generate} decode steps), medians of {@code --runs}; generation also as
- * a fraction of the memory-bandwidth floor (weight bytes read per token / read bandwidth
- * measured in the same run).
+ * a fraction of the memory-bandwidth floor: weight bytes read per token / read bandwidth,
+ * the bandwidth probed right before and right after each run's generation (see
+ * {@link ReadProbe}), the fraction the median of the runs' fractions.
  */
 @Command(name = "bench-models", mixinStandardHelpOptions = true,
         description = "Time whole models (random bf16 weights of real shapes) on the CPU kernels.")
@@ -82,11 +83,11 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Mamba4j.setThreads(threads);
         Path dir = Files.createTempDirectory("mamba4j-bench");
-        System.out.printf("# whole models, random bf16 weights, %d threads, prompt %d, generate %d, median of %d runs%n",
-                threads, prompt, generate, runs);
+        System.out.printf("# whole models, random bf16 weights, %d threads, prompt %d, generate %d, median of %d runs;"
+                + " memory: read bandwidth probed before and after each run's generation%n", threads, prompt, generate, runs);
         System.out.println("| model | params | prompt tok/s | gen tok/s | weight MB/token | memory GB/s | gen / floor |");
         System.out.println("|---|---|---|---|---|---|---|");
-        try {
+        try (ReadProbe probe = new ReadProbe(threads)) {
             for (Shape shape : SHAPES) {
                 if (only != null && !only.contains(shape.name())) continue;
                 Path m = dir.resolve(shape.name());
@@ -96,30 +97,34 @@ final class BenchCommand implements Callable<Integer> {
                 try (nativeKernels; Model model = profile ? Model.load(m, timed(nativeKernels, nanos)) : Model.load(m, nativeKernels);
                      Session session = model.newSession(1, prompt + generate + 1)) {
                     int[] ids = IntStream.range(0, prompt).map(i -> (i * 7919 + 13) % (int) shape.vocab()).toArray();
-                    double[] promptRate = new double[runs], genRate = new double[runs];
+                    long bytesPerToken = RandomCheckpoint.matrixBytes(m);
+                    double[] promptRate = new double[runs], genRate = new double[runs], bandwidth = new double[runs],
+                            ofFloor = new double[runs];
                     for (int r = 0; r < runs; r++) {
                         int seq = session.join();
                         long t0 = System.nanoTime();
                         session.prefill(seq, ids);
                         long t1 = System.nanoTime();
+                        double before = probe.read();
+                        long t2 = System.nanoTime();
                         int token = 1;
                         for (int g = 0; g < generate; g++)
                             token = argmax(session.decode(new int[] {seq}, new int[] {token})[0]);
-                        long t2 = System.nanoTime();
+                        long t3 = System.nanoTime();
+                        double after = probe.read();
                         if (profile && r == 0) {
                             nanos.forEach((k, v) -> System.out.printf("#   %-14s %8.1f ms in %d calls%n", k, v[0] / 1e6, v[1]));
                             nanos.clear();
                         }
                         session.leave(seq);
                         promptRate[r] = prompt / ((t1 - t0) / 1e9);
-                        genRate[r] = generate / ((t2 - t1) / 1e9);
+                        genRate[r] = generate / ((t3 - t2) / 1e9);
+                        bandwidth[r] = (before + after) / 2;
+                        ofFloor[r] = genRate[r] * bytesPerToken / bandwidth[r];
                     }
-                    double bandwidth = readBandwidth(threads);
-                    long bytesPerToken = RandomCheckpoint.matrixBytes(m);
-                    double floor = bandwidth / bytesPerToken;
                     System.out.printf("| %s | %.0fM | %.0f | %.1f | %.0f | %.1f | %.0f%% |%n", shape.name(), params / 1e6,
-                            median(promptRate), median(genRate), bytesPerToken / 1e6, bandwidth / 1e9,
-                            100 * median(genRate) / floor);
+                            median(promptRate), median(genRate), bytesPerToken / 1e6, median(bandwidth) / 1e9,
+                            100 * median(ofFloor));
                 }
                 deleteTree(m);
             }
@@ -142,31 +147,43 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * Memory bandwidth (bytes moved per second) on {@code threads} threads, best of 3 of two
-     * probes over 1 GiB: summing longs (read only) and copying (read + write, counted twice).
+     * Memory read bandwidth on {@code threads} threads, probed right before and right after
+     * each run's generation (the machine may be shared, and its bandwidth moves within
+     * seconds): threads sum longs over a 256 MiB slice of a 1 GiB buffer, the slices in turn
+     * so each pass reads from DRAM; the best of two passes. Read only, like a decode step's
+     * weights.
      */
-    static double readBandwidth(int threads) {
-        long bytes = 1L << 30;
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment s = arena.allocate(bytes, 64), d = arena.allocate(bytes / 2, 64);
-            s.fill((byte) 1);
-            d.fill((byte) 0);
+    static final class ReadProbe implements AutoCloseable {
+        private static final long SLICE = 256L << 20, SLICES = 4;
+        private final Arena arena = Arena.ofShared();
+        private final MemorySegment buffer = arena.allocate(SLICE * SLICES, 64);
+        private final int threads;
+        private long next;
+
+        ReadProbe(int threads) {
+            this.threads = threads;
+            buffer.fill((byte) 1);
+        }
+
+        double read() {
             double best = 0;
-            for (int rep = 0; rep < 3; rep++) {
+            for (int pass = 0; pass < 2; pass++) {
+                MemorySegment slice = buffer.asSlice((next++ % SLICES) * SLICE, SLICE);
+                long per = SLICE / 8 / threads;
                 long t0 = System.nanoTime();
-                long per = bytes / threads;
                 long sum = IntStream.range(0, threads).parallel().mapToLong(t -> {
-                    long acc = 0, from = t * per / 8, to = (t + 1) * per / 8;
-                    for (long i = from; i < to; i++) acc += s.getAtIndex(ValueLayout.JAVA_LONG, i);
+                    long acc = 0;
+                    for (long i = t * per, end = i + per; i < end; i++) acc += slice.getAtIndex(ValueLayout.JAVA_LONG, i);
                     return acc;
                 }).sum();
-                if (sum != 0) best = Math.max(best, bytes / ((System.nanoTime() - t0) / 1e9));
-                long half = bytes / 2, part = half / threads;
-                t0 = System.nanoTime();
-                IntStream.range(0, threads).parallel().forEach(t -> MemorySegment.copy(s, t * part, d, t * part, part));
-                best = Math.max(best, 2.0 * half / ((System.nanoTime() - t0) / 1e9));
+                if (sum != 0) best = Math.max(best, SLICE / ((System.nanoTime() - t0) / 1e9));
             }
             return best;
+        }
+
+        @Override
+        public void close() {
+            arena.close();
         }
     }
 
