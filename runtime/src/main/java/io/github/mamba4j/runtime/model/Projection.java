@@ -6,8 +6,10 @@ import io.github.mamba4j.runtime.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.IntStream;
 
 /**
@@ -43,34 +45,31 @@ public final class Projection {
             if (t.rank() != 2 || t.dim(1) != parts[0].dim(1))
                 throw new IllegalArgumentException(name + ": " + t + " does not project the input of " + parts[0]);
         Integer[] byAddress = IntStream.range(0, parts.length).boxed().toArray(Integer[]::new);
-        java.util.Arrays.sort(byAddress, Comparator.comparingLong(i -> parts[i].data().address()));
-        List<List<Integer>> calls = new ArrayList<>();
+        Arrays.sort(byAddress, Comparator.comparingLong(i -> parts[i].data().address()));
+        List<List<Integer>> calls = new ArrayList<>(); // part numbers of each matmul call
+        List<Tensor> weights = new ArrayList<>();       // its matrix: one part, or a view of adjacent ones
         for (int i : byAddress) {
-            List<Integer> last = calls.isEmpty() ? null : calls.getLast();
-            if (last != null && ckpt.joined(name, tensors(parts, last, i)).isPresent()) last.add(i);
-            else calls.add(new ArrayList<>(List.of(i)));
+            Optional<Tensor> grown = calls.isEmpty() ? Optional.empty() : ckpt.joined(name, List.of(weights.getLast(), parts[i]));
+            if (grown.isPresent()) {
+                calls.getLast().add(i);
+                weights.set(weights.size() - 1, grown.get());
+            } else {
+                calls.add(new ArrayList<>(List.of(i)));
+                weights.add(parts[i]);
+            }
         }
-        Tensor[] w = new Tensor[calls.size()], b = new Tensor[calls.size()];
+        Tensor[] b = new Tensor[calls.size()];
         int[] callColumns = new int[calls.size()], columns = new int[parts.length];
         int at = 0;
         for (int c = 0; c < calls.size(); c++) {
-            List<Integer> call = calls.get(c);
-            w[c] = call.size() == 1 ? parts[call.getFirst()] : ckpt.joined(name, tensors(parts, call, -1)).orElseThrow();
-            b[c] = bias(arena, name, call, parts, biases);
+            b[c] = bias(arena, name, calls.get(c), parts, biases);
             callColumns[c] = at;
-            for (int i : call) {
+            for (int i : calls.get(c)) {
                 columns[i] = at;
                 at = Math.addExact(at, Math.toIntExact(parts[i].dim(0)));
             }
         }
-        return new Projection(w, b, callColumns, columns, at);
-    }
-
-    /** The parts numbered {@code call}, then part {@code next} unless it is -1. */
-    private static List<Tensor> tensors(Tensor[] parts, List<Integer> call, int next) {
-        List<Tensor> out = new ArrayList<>(call.stream().map(i -> parts[i]).toList());
-        if (next >= 0) out.add(parts[next]);
-        return out;
+        return new Projection(weights.toArray(Tensor[]::new), b, callColumns, columns, at);
     }
 
     /** fp32 bias of one call: null when its parts have none, the part's own (as fp32) when alone, else one vector. */
