@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.github.mamba4j.runtime.config.Mixer;
 import io.github.mamba4j.runtime.safetensors.Checkpoint;
 import io.github.mamba4j.runtime.safetensors.SafetensorsWriter;
+import io.github.mamba4j.runtime.tensor.DType;
 import io.github.mamba4j.runtime.tensor.Tensor;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +19,8 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -188,5 +192,44 @@ class ProjectionTest {
             assertEquals(128, w.dim(0), "gate and up in one call");
             assertTrue(w.data().isMapped());
         }
+    }
+
+    /**
+     * llama with attention and MLP biases (random, fp32) written after all weights, so that
+     * q+v and gate+up still merge and carry one fused bias vector each, or scattered so that
+     * every part runs alone with its own bias: the logits are identical, and differ from
+     * the fixture's (the biases count).
+     */
+    @Test
+    void mergedPartsCarryTheirBiases(@TempDir Path dir) throws IOException {
+        Path after = Files.createDirectory(dir.resolve("after")), scattered = Files.createDirectory(dir.resolve("scattered"));
+        String config = Files.readString(LLAMA.resolve("config.json")).replace("\"attention_bias\": false", "\"attention_bias\": true")
+                .replace("\"mlp_bias\": false", "\"mlp_bias\": true");
+        try (Checkpoint c = Checkpoint.open(LLAMA); Arena arena = Arena.ofConfined()) {
+            Map<String, Tensor> weights = new TreeMap<>(c.tensors()), biases = new TreeMap<>();
+            var random = new Random(7);
+            for (var e : c.tensors().entrySet())
+                if (e.getKey().contains("_proj.weight")) {
+                    String name = e.getKey().replace(".weight", ".bias");
+                    Tensor b = Tensor.allocate(arena, name, DType.F32, e.getValue().dim(0));
+                    for (int i = 0; i < b.numel(); i++) b.setFloat(i, (float) random.nextGaussian() * 0.5f);
+                    biases.put(name, b);
+                }
+            Map<String, Tensor> all = new LinkedHashMap<>(weights);
+            all.putAll(biases);
+            Files.writeString(after.resolve("config.json"), config);
+            SafetensorsWriter.write(after.resolve("model.safetensors"), all, Map.of());
+            Map<String, Tensor> byReversedName = new TreeMap<>(Comparator.comparing(n -> new StringBuilder(n).reverse().toString()));
+            byReversedName.putAll(all);
+            Files.writeString(scattered.resolve("config.json"), config);
+            SafetensorsWriter.write(scattered.resolve("model.safetensors"), byReversedName, Map.of());
+        }
+        Recording merged = new Recording(new JavaKernels()), alone = new Recording(new JavaKernels());
+        float[][] want = logits(scattered, alone), got = logits(after, merged);
+        for (int r = 0; r < want.length; r++) assertArrayEquals(want[r], got[r], "row " + r);
+        assertEquals(2 * 5 + 1, merged.weights().size(), merged.calls().toString());
+        assertEquals(2 * 7 + 1, alone.weights().size(), alone.calls().toString());
+        float[][] unbiased = logits(LLAMA, new Recording(new JavaKernels()));
+        assertTrue(Fixture.relError(got, unbiased) > 1e-2, "the biases change the logits");
     }
 }
