@@ -18,10 +18,12 @@ import java.util.Optional;
 import java.util.function.BiConsumer;
 
 /**
- * A loaded model: the checkpoint's tensors (memory-mapped, used as stored), the few
- * converted once at load (per-channel vectors to fp32; output projections scaled by a
- * residual multiplier), and the list of pre-norm residual blocks. AutoCloseable: closing
- * unmaps the checkpoint and frees the converted tensors.
+ * A loaded model: the checkpoint's tensors (memory-mapped, used as stored: matrices are
+ * never copied, and projections of one input share a matmul only where their bytes are
+ * adjacent in the file, see {@link Projection}), the few converted once at load (per-channel
+ * vectors and biases to fp32; output projections scaled by a residual multiplier), and the
+ * list of pre-norm residual blocks. AutoCloseable: closing unmaps the checkpoint and frees
+ * the converted tensors.
  */
 public final class Model implements AutoCloseable {
     private final ModelConfig config;
@@ -101,40 +103,15 @@ public final class Model implements AutoCloseable {
             return t == null ? null : t.as(DType.F32, arena);
         }
 
+        /** Matrices [n_i, D] projecting one input, used as stored (see {@link Projection}); biases may be null. */
+        Projection projection(String name, Tensor[] parts, Tensor... biases) {
+            return Projection.of(ckpt, arena, name, parts, biases);
+        }
+
         /**
-         * Matrices [n_i, D] of one dtype stacked into one [Σ n_i, D] copy, made once at load so
-         * that their products with one input are one matmul (one pass over the weights, one
-         * kernel call); the result's rows keep the order of {@code parts}.
+         * A copy multiplied by {@code s} (residual/logit multipliers folded into a weight once at
+         * load: a conversion, like fp32 vectors), or the tensor itself when s == 1.
          */
-        Tensor stacked(String name, Tensor... parts) {
-            long rows = 0, cols = parts[0].dim(1);
-            for (Tensor t : parts) {
-                if (t.dtype() != parts[0].dtype() || t.dim(1) != cols || !t.isContiguous())
-                    throw new IllegalArgumentException(name + ": cannot stack " + t.name() + " " + t + " with " + parts[0]);
-                rows += t.dim(0);
-            }
-            Tensor out = Tensor.allocate(arena, name, parts[0].dtype(), rows, cols);
-            long at = 0;
-            for (Tensor t : parts) {
-                MemorySegment.copy(t.data(), 0, out.data(), at, t.byteSize());
-                at += t.byteSize();
-            }
-            return out;
-        }
-
-        /** The biases of stacked matrices [n_i] as one fp32 [Σ n_i] (zeros for a missing one), or null if all are missing. */
-        Tensor stackedBias(String name, Tensor[] biases, long... rows) {
-            if (java.util.Arrays.stream(biases).allMatch(java.util.Objects::isNull)) return null;
-            Tensor out = Tensor.allocate(arena, name, DType.F32, java.util.Arrays.stream(rows).sum());
-            long at = 0;
-            for (int i = 0; i < biases.length; i++) {
-                if (biases[i] != null) for (long j = 0; j < rows[i]; j++) out.setFloat(at + j, biases[i].getFloat(j));
-                at += rows[i];
-            }
-            return out;
-        }
-
-        /** A copy multiplied by {@code s} (residual/logit multipliers), or the tensor itself when s == 1. */
         Tensor scaled(Tensor t, float s) {
             if (t == null || s == 1f) return t;
             Tensor out = Tensor.allocate(arena, t.name(), t.dtype() == DType.BF16 ? DType.BF16 : DType.F32, t.shape());
@@ -189,29 +166,26 @@ public final class Model implements AutoCloseable {
                     if (a.qHeads() % a.kvHeads() != 0)
                         throw new IllegalArgumentException(p + ": " + a.qHeads() + " query heads are not a multiple of " + a.kvHeads()
                                 + " KV heads");
-                    Tensor qkv = stacked(p + "qkv_proj.weight", t(p + "q_proj.weight", qw, D), t(p + "k_proj.weight", kvw, D),
-                            t(p + "v_proj.weight", kvw, D));
-                    Tensor qkvBias = stackedBias(p + "qkv_proj.bias", new Tensor[] {opt(a.bias(), p + "q_proj.bias", qw),
-                            opt(a.bias(), p + "k_proj.bias", kvw), opt(a.bias(), p + "v_proj.bias", kvw)}, qw, kvw, kvw);
-                    yield new Attention(a, D, qkv, qkvBias, scaled(t(p + "o_proj.weight", D, qw), residualScale),
+                    Projection qkv = projection(p + "qkv_proj", new Tensor[] {t(p + "q_proj.weight", qw, D),
+                            t(p + "k_proj.weight", kvw, D), t(p + "v_proj.weight", kvw, D)}, opt(a.bias(), p + "q_proj.bias", qw),
+                            opt(a.bias(), p + "k_proj.bias", kvw), opt(a.bias(), p + "v_proj.bias", kvw));
+                    yield new Attention(a, D, qkv, scaled(t(p + "o_proj.weight", D, qw), residualScale),
                             f32(scaled(opt(a.bias(), p + "o_proj.bias", D), residualScale)));
                 }
                 case Mixer.Mlp m -> {
                     int I = m.intermediate();
                     Tensor gateBias = m.gate() != null && m.bias() ? t(m.gate().replace(".weight", ".bias"), I) : null;
                     Tensor upBias = m.up() != null && m.bias() ? t(m.up().replace(".weight", ".bias"), I) : null;
-                    Tensor in, inBias;
+                    Projection in;
                     if (m.activation() == Mixer.Activation.RELU2) { // up only
-                        in = t(m.up(), I, D);
-                        inBias = f32(upBias);
-                    } else if (m.gateUp() != null) { // stored as one [gate; up] matrix
-                        in = t(m.gateUp(), 2L * I, D);
-                        inBias = null;
-                    } else { // [gate; up] stacked once here
-                        in = stacked(m.prefix() + "gate_up_proj.weight", t(m.gate(), I, D), t(m.up(), I, D));
-                        inBias = stackedBias(m.prefix() + "gate_up_proj.bias", new Tensor[] {gateBias, upBias}, I, I);
+                        in = projection(m.up(), new Tensor[] {t(m.up(), I, D)}, upBias);
+                    } else if (m.gateUp() != null) { // stored as one [gate; up] matrix: two adjacent parts, one matmul
+                        Tensor gateUp = t(m.gateUp(), 2L * I, D);
+                        in = projection(m.gateUp(), new Tensor[] {gateUp.rows(0, I), gateUp.rows(I, 2L * I)}, null, null);
+                    } else {
+                        in = projection(m.prefix() + "gate_up_proj", new Tensor[] {t(m.gate(), I, D), t(m.up(), I, D)}, gateBias, upBias);
                     }
-                    yield new Mlp(m, D, in, inBias, scaled(t(m.down(), D, I), residualScale),
+                    yield new Mlp(m, D, in, scaled(t(m.down(), D, I), residualScale),
                             m.bias() ? f32(scaled(t(m.down().replace(".weight", ".bias"), D), residualScale)) : null);
                 }
             };

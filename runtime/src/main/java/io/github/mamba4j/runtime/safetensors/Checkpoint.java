@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.mamba4j.runtime.tensor.Tensor;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -132,6 +133,28 @@ public final class Checkpoint implements AutoCloseable {
     /** The first of {@code names} (aliases) that the checkpoint holds, or empty. */
     public Optional<Tensor> find(List<String> names) {
         for (String n : names) if (tensors.containsKey(n)) return Optional.of(tensors.get(n));
+        return Optional.empty();
+    }
+
+    /**
+     * Matrices [n_i, D] of one dtype whose bytes lie back to back in one file, in this order,
+     * as one [Σ n_i, D] tensor: a slice of that file's mapping, no copy. Empty when they do not.
+     */
+    public Optional<Tensor> joined(String name, List<Tensor> parts) {
+        Tensor first = parts.getFirst();
+        long start = first.data().address(), end = start, rows = 0;
+        for (Tensor t : parts) {
+            if (t.rank() != 2 || t.dtype() != first.dtype() || t.dim(1) != first.dim(1) || !t.isContiguous()
+                    || t.data().address() != end) return Optional.empty();
+            rows += t.dim(0);
+            end += t.byteSize();
+        }
+        for (SafetensorsFile f : files) {
+            MemorySegment file = f.mapping();
+            long from = start - file.address();
+            if (from >= 0 && from <= file.byteSize() && end - start <= file.byteSize() - from)
+                return Optional.of(Tensor.of(name, first.dtype(), new long[] {rows, first.dim(1)}, file.asSlice(from, end - start)));
+        }
         return Optional.empty();
     }
 

@@ -46,12 +46,14 @@ public final class SafetensorsFile implements AutoCloseable {
 
     private final Path path;
     private final Arena arena;
+    private final MemorySegment mapping;
     private final Map<String, Tensor> tensors;
     private final Map<String, String> metadata;
 
-    private SafetensorsFile(Path path, Arena arena, Map<String, Tensor> tensors, Map<String, String> metadata) {
+    private SafetensorsFile(Path path, Arena arena, MemorySegment mapping, Map<String, Tensor> tensors, Map<String, String> metadata) {
         this.path = path;
         this.arena = arena;
+        this.mapping = mapping;
         this.tensors = tensors;
         this.metadata = metadata;
     }
@@ -175,7 +177,7 @@ public final class SafetensorsFile implements AutoCloseable {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Entry e : entries)
             tensors.put(e.name(), Tensor.of(e.name(), e.dtype(), e.shape(), file.asSlice(bufferStart + e.begin(), e.end() - e.begin())));
-        return new SafetensorsFile(path, arena, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
+        return new SafetensorsFile(path, arena, file, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
     }
 
     private static String firstLine(String s) {
@@ -190,6 +192,11 @@ public final class SafetensorsFile implements AutoCloseable {
     /** Tensors by name, in data order; views of the mapping, valid until {@link #close()}. */
     public Map<String, Tensor> tensors() {
         return tensors;
+    }
+
+    /** The whole file's read-only mapping (the tensors are slices of it), valid until {@link #close()}. */
+    MemorySegment mapping() {
+        return mapping;
     }
 
     public Map<String, String> metadata() {

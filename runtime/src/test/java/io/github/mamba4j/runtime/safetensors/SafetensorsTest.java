@@ -179,4 +179,38 @@ class SafetensorsTest {
                 assertArrayEquals(e.getValue().toFloatArray(), sharded.tensors().get(e.getKey()).toFloatArray(), e.getKey());
         }
     }
+
+    @Test
+    void joinedIsAViewOfTheMappingOnlyForAdjacentMatrices() throws IOException {
+        Path p = dir.resolve("t.safetensors");
+        try (Arena arena = Arena.ofConfined()) {
+            Map<String, Tensor> m = new LinkedHashMap<>();
+            for (String name : List.of("a", "b", "v", "c")) { // a, b, c [2, 3] in file order; v [4] between b and c
+                Tensor t = name.equals("v") ? Tensor.allocate(arena, name, DType.F32, 4) : Tensor.allocate(arena, name, DType.F32, 2, 3);
+                for (int i = 0; i < t.numel(); i++) t.setFloat(i, name.charAt(0) * 10 + i);
+                m.put(name, t);
+            }
+            SafetensorsWriter.write(p, m, Map.of());
+        }
+        try (Checkpoint c = Checkpoint.open(p)) {
+            Tensor a = c.tensors().get("a"), b = c.tensors().get("b"), cc = c.tensors().get("c");
+            Tensor ab = c.joined("ab", List.of(a, b)).orElseThrow();
+            assertArrayEquals(new long[] {4, 3}, ab.shape());
+            assertTrue(ab.data().isMapped(), "a view of the file's mapping, not a copy");
+            assertEquals(a.data().address(), ab.data().address());
+            float[] want = new float[12];
+            System.arraycopy(a.toFloatArray(), 0, want, 0, 6);
+            System.arraycopy(b.toFloatArray(), 0, want, 6, 6);
+            assertArrayEquals(want, ab.toFloatArray());
+            assertTrue(c.joined("ba", List.of(b, a)).isEmpty(), "in file order only");
+            assertTrue(c.joined("bc", List.of(b, cc)).isEmpty(), "v lies between them");
+            assertTrue(c.joined("bv", List.of(b, c.tensors().get("v"))).isEmpty(), "v is not a matrix");
+            try (Arena arena = Arena.ofConfined()) { // adjacent in memory, but not in the checkpoint's files
+                var both = arena.allocate(48, 64);
+                Tensor x = Tensor.of("x", DType.F32, new long[] {2, 3}, both.asSlice(0, 24));
+                Tensor y = Tensor.of("y", DType.F32, new long[] {2, 3}, both.asSlice(24, 24));
+                assertTrue(c.joined("xy", List.of(x, y)).isEmpty(), "memory outside the mapping is never joined");
+            }
+        }
+    }
 }
