@@ -249,7 +249,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             long params = 0;
             try (Arena arena = Arena.ofConfined()) {
-                Map<String, Tensor> tensors = new LinkedHashMap<>();
+                Map<String, Tensor> tensors = new java.util.TreeMap<>(); // name order, as safetensors writers store them
                 long seed = 0x9E3779B97F4A7C15L;
                 for (var e : shapes.entrySet()) {
                     String name = e.getKey();
