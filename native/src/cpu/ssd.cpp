@@ -104,10 +104,13 @@ void ssd_recurrent(const mamba4j_ssd_args& a) {
     // Threads for work worth tens of µs (about 0.1–0.5 ns per t·h·p·n element): a decode
     // step of mamba2-130m (B 1, 24 heads × 64 × 128, a 786 KB state per layer) is
     // memory-bound at ~85 µs on one thread and gains from the second one's bandwidth.
+    // A decode step (L == 1) gives each thread one contiguous run of heads (static schedule):
+    // its part of the state is then one sequential stream, which the hardware prefetcher
+    // follows (measured 10–20% faster than heads handed out one by one); longer sequences
+    // hand out heads dynamically.
     parallel_region(a.batch * H * L * P * N > (int64_t(1) << 16), [&] {
         std::vector<float> zero_state(a.ssm_state ? 0 : size_t(P * N));
-#pragma omp for schedule(dynamic, 1)
-        for (int64_t task = 0; task < a.batch * H; task++) {
+        auto head = [&](int64_t task) {
             const int64_t b = task / H, h = task % H, g = h / heads_per_group;
             float* S = a.ssm_state ? state_of(a, b) + h * P * N : zero_state.data();
             if (!a.ssm_state) std::fill(zero_state.begin(), zero_state.end(), 0.0f);
@@ -125,6 +128,13 @@ void ssd_recurrent(const mamba4j_ssd_args& a) {
                      D, z ? z + b * a.z_stride_b + t * a.z_stride_t + h * P : nullptr,
                      y + b * a.y_stride_b + t * a.y_stride_t + h * P);
             }
+        };
+        if (L == 1) {
+#pragma omp for schedule(static)
+            for (int64_t task = 0; task < a.batch * H; task++) head(task);
+        } else {
+#pragma omp for schedule(dynamic, 1)
+            for (int64_t task = 0; task < a.batch * H; task++) head(task);
         }
     });
 }
