@@ -71,12 +71,20 @@ static void selective_scan_fast(const mamba4j_selective_scan_args& a) {
     // mamba-130m (B 1, E 1536, N 16: ~50 µs on one thread) gains from the second thread
     const bool parallel = a.batch * a.seqlen * E * N > (int64_t(1) << 14);
     auto step_kernel = MAMBA4J_ISA_SELECT(selective_scan_step_f32);  // one token: on the state rows, no tiles
+    // a decode step: each thread one contiguous run of blocks (static schedule), so its
+    // part of the state and of A_log is one sequential stream (as in the SSD decode)
     parallel_region(parallel, [&] {
-#pragma omp for schedule(dynamic, 1)
-        for (int64_t task = 0; task < tasks; task++) {
+        auto task_of = [&](int64_t task) {
             int64_t b = task / blocks, e0 = (task % blocks) * block, e1 = std::min(E, e0 + block);
             if (a.seqlen == 1) step_kernel(a, state_of(a, b), b, e0, e1);
             else block_kernel(a, state_of(a, b), b, e0, e1);
+        };
+        if (a.seqlen == 1) {
+#pragma omp for schedule(static)
+            for (int64_t task = 0; task < tasks; task++) task_of(task);
+        } else {
+#pragma omp for schedule(dynamic, 1)
+            for (int64_t task = 0; task < tasks; task++) task_of(task);
         }
     });
 }
