@@ -190,6 +190,8 @@ int main() {
         for (int64_t C : {1, 17, 64, 1792})
             for (int64_t L : {1, 3, 130}) case_shape({2, L, C, K});
     case_shape({3, 33, 100, 4, false, false, true});
+    case_shape({3, 1, 100, 4, false, false, true});  // decode, width 4: the de-interleaved taps, a 4-channel tail
+    case_shape({2, 1, 100, 4, true, true, false});
     case_shape({2, 33, 100, 4, true, true, false});
     case_shape({2, 33, 100, 4, true, true, true, MAMBA4J_BF16});
     case_shape({1, 8200, 24, 4});  // ≥ 8K tokens

@@ -8,6 +8,10 @@
 // conv1d_step_f32 (below) is the one-token (decode) case.
 #include "vmath.h"
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <vector>
 
@@ -49,12 +53,44 @@ void conv1d_rows_f32(const float* x, int64_t x_stride_t, int64_t C, int64_t K, c
 // state [K-1, C] (NULL: zeros).
 void conv1d_step_f32(const float* x, int64_t C, int64_t K, const float* w, const float* bias, const float* state,
                      float* y, bool silu) {
+    int64_t c = 0;
+#if defined(__AVX512F__)
+    // width 4 (Mamba's): 16 channels at a time, their 4 taps de-interleaved from the four
+    // vectors w[c0·4 .. c0·4 + 63] in registers (a strided read per tap would be a gather)
+    if (K == 4 && state) {
+        const __m512i lo01 = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
+        const __m512i lo23 = _mm512_setr_epi32(2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
+        const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+        const __m512i second = _mm512_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+        for (; c + 16 <= C; c += 16) {
+            const float* wc = w + c * 4;
+            const __m512 v0 = _mm512_loadu_ps(wc), v1 = _mm512_loadu_ps(wc + 16), v2 = _mm512_loadu_ps(wc + 32),
+                         v3 = _mm512_loadu_ps(wc + 48);
+            // [taps 0 | taps 1] and [taps 2 | taps 3] of channels c .. c+7, then of c+8 .. c+15
+            const __m512 a01 = _mm512_permutex2var_ps(v0, lo01, v1), a23 = _mm512_permutex2var_ps(v0, lo23, v1);
+            const __m512 b01 = _mm512_permutex2var_ps(v2, lo01, v3), b23 = _mm512_permutex2var_ps(v2, lo23, v3);
+            const __m512 w0 = _mm512_permutex2var_ps(a01, first, b01), w1 = _mm512_permutex2var_ps(a01, second, b01);
+            const __m512 w2 = _mm512_permutex2var_ps(a23, first, b23), w3 = _mm512_permutex2var_ps(a23, second, b23);
+            __m512 acc = bias ? _mm512_loadu_ps(bias + c) : _mm512_setzero_ps();
+            acc = _mm512_fmadd_ps(w3, _mm512_loadu_ps(x + c), acc);
+            acc = _mm512_fmadd_ps(w0, _mm512_loadu_ps(state + c), acc);
+            acc = _mm512_fmadd_ps(w1, _mm512_loadu_ps(state + C + c), acc);
+            acc = _mm512_fmadd_ps(w2, _mm512_loadu_ps(state + 2 * C + c), acc);
+            _mm512_storeu_ps(y + c, acc);
+        }
+        if (silu) {
 #pragma omp simd
-    for (int64_t c = 0; c < C; c++) {
-        float acc = (bias ? bias[c] : 0.0f) + w[c * K + K - 1] * x[c];
+            for (int64_t i = 0; i < c; i++) y[i] = silu_approx(y[i]);
+        }
+    }
+#endif
+    const int64_t done = c;
+#pragma omp simd
+    for (int64_t i = done; i < C; i++) {
+        float acc = (bias ? bias[i] : 0.0f) + w[i * K + K - 1] * x[i];
         if (state)
-            for (int64_t k = 0; k < K - 1; k++) acc += w[c * K + k] * state[k * C + c];
-        y[c] = silu ? silu_approx(acc) : acc;
+            for (int64_t k = 0; k < K - 1; k++) acc += w[i * K + k] * state[k * C + i];
+        y[i] = silu ? silu_approx(acc) : acc;
     }
 }
 
