@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
 /**
  * Whole-model CPU benchmark on random bf16 checkpoints of real shapes, built here (nothing
  * downloaded): prompt tokens/s (one prefill of {@code --prompt} tokens) and generation
- * tokens/s ({@code --generate} decode steps), medians of {@code --runs}; generation also as
+ * tokens/s ({@code --generate} decode steps), medians of {@code --runs} after one untimed
+ * warm-up run; generation also as
  * a fraction of the memory-bandwidth floor: weight bytes read per token / read bandwidth,
  * the bandwidth probed right before and right after each run's generation (the higher of
  * the two; see {@link ReadProbe}), the fraction the median of the runs' fractions.
@@ -100,7 +101,9 @@ final class BenchCommand implements Callable<Integer> {
                     long bytesPerToken = RandomCheckpoint.matrixBytes(m);
                     double[] promptRate = new double[runs], genRate = new double[runs], bandwidth = new double[runs],
                             ofFloor = new double[runs];
-                    for (int r = 0; r < runs; r++) {
+                    // one untimed pass first: the JIT compiles the decode path while it runs (its
+                    // compiler threads then compete with the kernels' threads for the cores)
+                    for (int r = -1; r < runs; r++) {
                         int seq = session.join();
                         long t0 = System.nanoTime();
                         session.prefill(seq, ids);
@@ -117,6 +120,7 @@ final class BenchCommand implements Callable<Integer> {
                             nanos.clear();
                         }
                         session.leave(seq);
+                        if (r < 0) continue;
                         promptRate[r] = prompt / ((t1 - t0) / 1e9);
                         genRate[r] = generate / ((t3 - t2) / 1e9);
                         bandwidth[r] = Math.max(before, after); // the higher: the stricter floor
