@@ -252,6 +252,8 @@ int main() {
     against_reference(Problem(3, 1, 8, 1, 128, {63, 64, 1500}));
     against_reference(Problem(2, 1, 8, 2, 64, {9000, 8200}));               // >= 8192 keys
     against_reference(Problem(1, 1, 2, 2, 80, {8500}), MAMBA4J_ALGO_AUTO);
+    against_reference(Problem(2, 1, 4, 2, 32, {0, 300}));                   // d 32 (decode kernel, 2 vectors a row)
+    against_reference(Problem(1, 3, 6, 2, 128, {700}));                     // 9 rows of d 128: groups of 2 and a tail
     // how a cache is split depends on the thread count: rows that split next to rows that
     // don't, under 1, 2 and 3 threads
     int32_t threads = 0;

@@ -8,7 +8,8 @@
 // in double. FLASH: attention_prefill runs query blocks × key tiles with the online
 // softmax (isa/attention_isa.cpp), never an L×L matrix; the G query heads of a KV head
 // are processed together so each key tile is read once for all of them.
-// attention_decode (L == 1, and short L) reads the cache in address order for all heads,
+// attention_decode (L == 1, and short L) reads the cache in address order for all heads
+// with the decode kernel (isa/attention_isa.cpp: decode_rows_f32),
 // splits long caches into key ranges across threads and combines the partial
 // (max m, sum l, unnormalised acc) of each range:
 //      M = max_i m_i,  out = Σ_i e^{m_i − M} acc_i / Σ_i e^{m_i − M} l_i
@@ -21,6 +22,9 @@
 #include <vector>
 
 MAMBA4J_ISA_DECLARE(void, flash_rows_f32,
+                    (const float* q, const int64_t* pos, int64_t M, int64_t d, const float* K, const float* V,
+                     int64_t kv_row, int64_t k0, int64_t k1, float* m, float* l, float* acc, float* scratch))
+MAMBA4J_ISA_DECLARE(void, decode_rows_f32,
                     (const float* q, const int64_t* pos, int64_t M, int64_t d, const float* K, const float* V,
                      int64_t kv_row, int64_t k0, int64_t k1, float* m, float* l, float* acc, float* scratch))
 
@@ -139,9 +143,12 @@ void run_item(const mamba4j_attention_args& a, const Shape& s, const Item& it, R
 // contiguous). An item is a key range of one row b; it walks its keys in chunks of
 // kDecodeChunk and, for each chunk, every KV head in turn, so the cache [T, Hkv, d] is
 // read in address order (a chunk stays in L2 across the heads; no page is visited
-// twice). A long cache is cut into several ranges (multiples of the tile) so that every
-// thread has work, and the partial (m, l, acc) of the ranges are combined at the end
+// twice). A long cache is cut into equal ranges (in blocks of 16 keys, the decode kernel's
+// step: 513 keys as 272 + 241, not 320 + 193 tiles of 64) so that every thread has about
+// the same work, and the partial (m, l, acc) of the ranges are combined at the end
 // (a row that sees no key of a range has m = −inf, l = 0, acc = 0 there: weight 0).
+// The kernel is decode_rows_f32 (K as stored, no transposed tile: a decode step has only
+// G rows per KV head to share it; flash_rows_f32 where it has no SIMD form).
 constexpr int64_t kDecodeChunk = 256;
 // Keys per range from which a decode is cut into ranges for the threads: a range of 256
 // keys is ~200 KB of cache (SmolLM2: 3 KV heads × 64) and some 20 µs of work, several
@@ -163,9 +170,8 @@ void attention_decode(const mamba4j_attention_args& a, const Shape& s, decltype(
     int64_t parts = 0;
     for (int64_t b = 0; b < s.B; b++) {
         const int64_t keys = start_of(a, b) + s.L;
-        const int64_t tiles = (keys + kKeyTile - 1) / kKeyTile;
         const int64_t split = std::min(want, std::max<int64_t>(1, keys / kDecodeSplitKeys));
-        const int64_t per = (tiles + split - 1) / split * kKeyTile;
+        const int64_t per = ((keys + split - 1) / split + 15) / 16 * 16;  // equal ranges, in blocks of 16 keys
         for (int64_t k0 = 0; k0 < keys; k0 += per)
             items.push_back({b, 0, 0, s.L, k0, std::min(keys, k0 + per), split > 1 ? parts++ : -1});
     }
@@ -276,7 +282,7 @@ void attention(const mamba4j_attention_args& a) {
     const Shape s(a);
     write_cache(a, s);
     if (a.algo == MAMBA4J_ALGO_REFERENCE) attention_reference(a, s);
-    else if (s.L * s.G <= kPrefillRows) attention_decode(a, s, MAMBA4J_ISA_SELECT(flash_rows_f32));
+    else if (s.L * s.G <= kPrefillRows) attention_decode(a, s, MAMBA4J_ISA_SELECT(decode_rows_f32));
     else attention_prefill(a, s, MAMBA4J_ISA_SELECT(flash_rows_f32));
 }
 

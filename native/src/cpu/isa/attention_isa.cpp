@@ -15,6 +15,7 @@
 // combines partial (m, l, acc) of several key ranges (split-KV decode).
 // Layouts: q [M, d]; K, V point at key 0 of this slot and KV head, consecutive keys
 // kv_row floats apart; m, l [M]; acc [M, d]; scratch holds (d + 4)·kTile floats.
+// decode_rows_f32 (at the end) has the same contract, for the few rows of a decode step.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -115,10 +116,10 @@ inline vf exp_nonpositive(vf x) {
 }
 
 #if defined(__AVX512F__)
-// 16×16 transpose in registers: 4 stages, stage b swapping bit b of the row index with
-// bit b of the lane index between rows j and j | 2^b (two 2-source shuffles per pair).
+// One stage of a 16×16 transpose in registers: rows a = v[j], c = v[j | 2^b] swap bit b of
+// the row index with bit b of the lane index (two 2-source shuffles).
 template <int b>
-inline void transpose_stage(vf* v) {
+inline void swap_stage(vf& a, vf& c) {
     constexpr int bit = 1 << b;
     constexpr vi lo = {
 #define M4J_LO(c) ((c) & bit ? 16 + ((c) ^ bit) : (c))
@@ -130,12 +131,24 @@ inline void transpose_stage(vf* v) {
         M4J_HI(0), M4J_HI(1), M4J_HI(2),  M4J_HI(3),  M4J_HI(4),  M4J_HI(5),  M4J_HI(6),  M4J_HI(7),
         M4J_HI(8), M4J_HI(9), M4J_HI(10), M4J_HI(11), M4J_HI(12), M4J_HI(13), M4J_HI(14), M4J_HI(15)};
 #undef M4J_HI
+    const vf a0 = a;
+    a = __builtin_shuffle(a0, c, lo);
+    c = __builtin_shuffle(a0, c, hi);
+}
+// The 16×16 transpose: stage b over every row pair (j, j | 2^b).
+template <int b>
+inline void transpose_stage(vf* v) {
     for (int j = 0; j < 16; j++)
-        if (!(j & bit)) {
-            const vf a = v[j], c = v[j | bit];
-            v[j] = __builtin_shuffle(a, c, lo);
-            v[j | bit] = __builtin_shuffle(a, c, hi);
-        }
+        if (!(j & (1 << b))) swap_stage<b>(v[j], v[j | (1 << b)]);
+}
+// A transpose stage whose two outputs are added: after stages 3, 2, 1, 0, lane j of v[0]
+// is the sum of the lanes of the original v[j] (16 horizontal sums at once).
+template <int b>
+inline void reduce_stage(vf* v) {
+    for (int j = 0; j < (1 << b); j++) {
+        swap_stage<b>(v[j], v[j | (1 << b)]);
+        v[j] += v[j | (1 << b)];
+    }
 }
 
 // kt[c, jj] = K[j0 + jj, c] for jj < nk, 0 for nk <= jj < kTile: the key tile, transposed
@@ -286,6 +299,105 @@ void flash_rows_f32(const float* q, const int64_t* pos, int64_t M, int64_t d, co
             for (; i + 2 <= n; i += 2) rows_tile<2>(rows + i, q, pos, d, kt, vt, kv_row, j0, nk, m, l, acc, p);
         for (; i < n; i++) rows_tile<1>(rows + i, q, pos, d, kt, vt, kv_row, j0, nk, m, l, acc, p);
     }
+}
+
+// decode_rows_f32: the contract of flash_rows_f32, for the few rows of a decode step (the
+// G query heads of one KV head, times L for a short continuation). A handful of rows cannot
+// amortise a transposed key tile, so K is read as stored, in blocks of 16 keys: per row and
+// key the d products are summed lane-wise into one vector, and the 16 vectors of a block
+// are reduced together (reduce_stage) into one vector of 16 scores. The rows of a group
+// then share every V load of acc += p·V. AVX-512 with d of 32, 64 or 128; otherwise it
+// is flash_rows_f32.
+#if defined(__AVX512F__)
+namespace {
+template <int DV, int RG>  // d = DV·16; rows in groups of RG, their acc in registers
+void decode_rows_t(const float* q, const int64_t* pos, int64_t M, const float* K, const float* V, int64_t kv_row,
+                   int64_t k0, int64_t k1, float* m, float* l, float* acc) {
+    constexpr int64_t d = DV * W;
+    const vf lane = vf M4J_LANES;
+    for (int64_t j0 = k0; j0 < k1; j0 += W) {
+        const int64_t nk = k1 - j0 < W ? k1 - j0 : W;
+        // ask for the keys and values two blocks ahead (this head's rows are kv_row apart)
+        for (int64_t j = j0 + 2 * W; j < j0 + 3 * W && j < k1; j++)
+#pragma GCC unroll 8
+            for (int u = 0; u < DV; u++) {
+                __builtin_prefetch(K + j * kv_row + W * u);
+                __builtin_prefetch(V + j * kv_row + W * u);
+            }
+        for (int64_t r0 = 0; r0 < M; r0 += RG) {
+            const int rg = M - r0 < RG ? int(M - r0) : RG;
+            float p[RG][W], alpha[RG];
+            int64_t seen = 0;  // keys of the block that some row of the group sees
+            for (int i = 0; i < rg; i++) {
+                const int64_t r = r0 + i, visible = pos[r] - j0 + 1 < nk ? pos[r] - j0 + 1 : nk;
+                alpha[i] = 1.0f;
+                if (visible <= 0) {
+                    for (int jj = 0; jj < W; jj++) p[i][jj] = 0.0f;
+                    continue;
+                }
+                seen = visible > seen ? visible : seen;
+                vf qv[DV], part[W];
+#pragma GCC unroll 8
+                for (int u = 0; u < DV; u++) qv[u] = ld(q + r * d + W * u);
+#pragma GCC unroll 16
+                for (int jj = 0; jj < W; jj++) {  // keys past `visible` are not read (they may lie past the cache)
+                    const float* kr = K + (j0 + (jj < visible ? jj : 0)) * kv_row;
+                    vf sum = qv[0] * ld(kr);
+#pragma GCC unroll 8
+                    for (int u = 1; u < DV; u++) sum += qv[u] * ld(kr + W * u);
+                    part[jj] = sum;
+                }
+                reduce_stage<3>(part);
+                reduce_stage<2>(part);
+                reduce_stage<1>(part);
+                reduce_stage<0>(part);
+                const vf sc = lane < splat(float(visible)) ? part[0] : splat(-INFINITY);
+                const float m_blk = hmax(sc), m_old = m[r], m_new = m_blk > m_old ? m_blk : m_old;
+                alpha[i] = m_old == -INFINITY ? 0.0f : std::exp(m_old - m_new);
+                const vf e = exp_nonpositive(sc - splat(m_new));  // 0 on masked lanes
+                l[r] = alpha[i] * l[r] + hsum(e);
+                m[r] = m_new;
+                st(p[i], e);
+            }
+            vf o[RG][DV];
+#pragma GCC unroll 4
+            for (int i = 0; i < RG; i++)
+#pragma GCC unroll 8
+                for (int u = 0; u < DV; u++) o[i][u] = i < rg ? ld(acc + (r0 + i) * d + W * u) * alpha[i] : vf{};
+            for (int64_t jj = 0; jj < seen; jj++) {
+                vf v[DV];
+                const float* vr = V + (j0 + jj) * kv_row;
+#pragma GCC unroll 8
+                for (int u = 0; u < DV; u++) v[u] = ld(vr + W * u);
+#pragma GCC unroll 4
+                for (int i = 0; i < RG; i++) {
+                    const vf w = splat(i < rg ? p[i][jj] : 0.0f);
+#pragma GCC unroll 8
+                    for (int u = 0; u < DV; u++) o[i][u] += w * v[u];
+                }
+            }
+#pragma GCC unroll 4
+            for (int i = 0; i < RG; i++)
+#pragma GCC unroll 8
+                for (int u = 0; u < DV; u++)
+                    if (i < rg) st(acc + (r0 + i) * d + W * u, o[i][u]);
+        }
+    }
+}
+}  // namespace
+#endif
+
+void decode_rows_f32(const float* q, const int64_t* pos, int64_t M, int64_t d, const float* K, const float* V,
+                     int64_t kv_row, int64_t k0, int64_t k1, float* m, float* l, float* acc, float* scratch) {
+#if defined(__AVX512F__)
+    switch (d) {
+        case 32: return decode_rows_t<2, 4>(q, pos, M, K, V, kv_row, k0, k1, m, l, acc);
+        case 64: return decode_rows_t<4, 4>(q, pos, M, K, V, kv_row, k0, k1, m, l, acc);
+        case 128: return decode_rows_t<8, 2>(q, pos, M, K, V, kv_row, k0, k1, m, l, acc);
+        default: break;
+    }
+#endif
+    flash_rows_f32(q, pos, M, d, K, V, kv_row, k0, k1, m, l, acc, scratch);
 }
 
 }  // namespace mamba4j::cpu::MAMBA4J_ISA_NS
