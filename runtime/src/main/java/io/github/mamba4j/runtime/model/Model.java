@@ -263,7 +263,9 @@ public final class Model implements AutoCloseable {
         kernels.embedding(rows, ids, embedding, residual, D);
         for (int i = 0; i < layers.size(); i++) {
             kernels.rmsnorm(rows, D, residual, D, norms.get(i), xn, D, config.normEps());
+            Scratch.Mark mark = scratch.mark();
             layers.get(i).forward(step, xn, residual, session.cache(i));
+            scratch.release(mark); // the layer's temporaries are dead: the next layer reuses them
         }
         kernels.rmsnorm(rows, D, residual, D, finalNorm, xn, D, config.normEps());
         int m = allLogits ? rows : batch;

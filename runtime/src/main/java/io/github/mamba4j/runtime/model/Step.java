@@ -5,7 +5,9 @@ import java.lang.foreign.MemorySegment;
 /**
  * One forward call: B sequences of L new tokens each, the cache slot of each and the
  * position of its first new token; scratch memory comes from the session's
- * {@code scratch} (valid until the session's next call).
+ * {@code scratch}: a piece a layer takes is valid until that layer returns (the model
+ * releases it for the next layer), one taken outside the layers until the session's next
+ * call.
  */
 public record Step(Kernels kernels, Scratch scratch, int batch, int seqlen, int[] slots, int[] startPos) {
     public int rows() {
