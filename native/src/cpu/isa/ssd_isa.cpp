@@ -84,7 +84,7 @@ void ssd_step_f32(float* S, int64_t P, int64_t N, float a, float delta, const fl
     // Memory-bound on S (read and written once): the rows are independent, so the loads of
     // the next rows issue while a row's reduction finishes (the generic loop below leaves
     // the reductions to the compiler, which spills them to the stack and serialises them:
-    // 3× slower measured on a decode step of mamba2-130m).
+    // twice as slow, 1.45 against 0.72 ms a mamba2-130m decode step).
     if (N % 16 == 0) {
         const __m512 av = _mm512_set1_ps(a);
         for (; p < P; p++) {
