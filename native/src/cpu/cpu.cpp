@@ -3,9 +3,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
+
+#include <cstdio>
 
 namespace mamba4j::cpu {
 
@@ -65,6 +68,94 @@ int threads() {
         n = hardware;
     }
     return n;
+}
+
+// Other processes on the cores. GNU OpenMP's idle threads spin at the end of a region; when
+// another process wants a core, the scheduler preempts our threads in turn and a spinning
+// thread burns the core that the one it waits for needs: decode halved with one busy process
+// on the 2-core dev VM, and fell to single digits with several (docs/perf.md). So each team
+// thread samples (every 64th region, over windows of at least kWindowNs) the share of time it
+// spent runnable but waiting for a core (Linux schedstat; quiet here: ~4%, with one competing
+// busy process: ~43%). Above kWaitShare, the team loses one thread for a hold time, which
+// doubles while the waiting comes back (up to 4 s); after a hold without it the team grows
+// back by one. MAMBA4J_ADAPTIVE_THREADS=0 turns this off.
+namespace {
+
+constexpr int64_t kWindowNs = 200'000'000, kMinHoldNs = 200'000'000, kMaxHoldNs = 4'000'000'000;
+constexpr double kWaitShare = 0.15;
+
+int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+bool adaptive() {
+    static const bool on = [] {
+        const char* v = std::getenv("MAMBA4J_ADAPTIVE_THREADS");
+        return v == nullptr || std::strcmp(v, "0") != 0;
+    }();
+    return on;
+}
+
+// Nanoseconds the calling thread has waited on a run queue, or -1 where the kernel does not say.
+int64_t run_queue_wait_ns() {
+#if defined(__linux__)
+    FILE* f = std::fopen("/proc/thread-self/schedstat", "r");
+    if (f == nullptr) return -1;
+    unsigned long long on_cpu = 0, waited = 0;
+    const int got = std::fscanf(f, "%llu %llu", &on_cpu, &waited);
+    std::fclose(f);
+    return got == 2 ? int64_t(waited) : -1;
+#else
+    return -1;
+#endif
+}
+
+std::atomic<int> taken{0};             // cores other processes take: the team is threads() − taken
+std::atomic<bool> waited{false};       // a team thread waited for a core above kWaitShare since the last look
+std::atomic<int64_t> hold_until{0};    // no change of `taken` before this time
+std::atomic<int64_t> hold{kMinHoldNs}; // the next hold
+std::atomic<unsigned> regions{0};
+
+}  // namespace
+
+bool sample_this_region() {
+    return adaptive() && (regions.fetch_add(1, std::memory_order_relaxed) & 63) == 0;
+}
+
+void sample_preemptions() {
+    thread_local int64_t window_start = 0, wait_at_start = 0;
+    const int64_t t = now_ns(), wait = run_queue_wait_ns();
+    if (wait < 0) return;
+    if (window_start == 0 || t - window_start > 10 * kWindowNs) {  // first sample, or a long pause: start over
+        window_start = t;
+        wait_at_start = wait;
+        return;
+    }
+    if (t - window_start < kWindowNs) return;
+    if (double(wait - wait_at_start) > kWaitShare * double(t - window_start)) waited.store(true, std::memory_order_relaxed);
+    window_start = t;
+    wait_at_start = wait;
+}
+
+int team_size() {
+    const int n = threads();
+    if (n <= 1 || !adaptive()) return n;
+    const int64_t t = now_ns();
+    if (t >= hold_until.load(std::memory_order_relaxed)) {
+        if (waited.exchange(false, std::memory_order_relaxed)) {  // one core fewer, held longer each time
+            const int64_t h = hold.load(std::memory_order_relaxed);
+            if (taken.load(std::memory_order_relaxed) < n - 1) taken.fetch_add(1, std::memory_order_relaxed);
+            hold_until.store(t + h, std::memory_order_relaxed);
+            hold.store(std::min(2 * h, kMaxHoldNs), std::memory_order_relaxed);
+        } else if (taken.load(std::memory_order_relaxed) > 0) {  // a quiet hold: one core back
+            taken.fetch_sub(1, std::memory_order_relaxed);
+            hold_until.store(t + kMinHoldNs, std::memory_order_relaxed);
+        } else {
+            hold.store(kMinHoldNs, std::memory_order_relaxed);
+        }
+    }
+    return std::max(1, n - taken.load(std::memory_order_relaxed));
 }
 
 }  // namespace mamba4j::cpu

@@ -24,12 +24,25 @@ int threads();
 // this instead of `omp parallel if (...)`, which still sets up a team of one when the
 // condition is false (a malloc, a free and a futex wake: ~1 µs a call, measured), a cost
 // that each of the ~100 small kernel calls of a decode step would pay.
+//
+// The team is team_size() threads: threads(), less one for each core that other processes
+// have been seen to take (see cpu.cpp): on a shared machine a spinning thread would hold a
+// core that the thread it waits for needs. Every 64th region each team thread samples how
+// long it waited for a core (sample_preemptions).
+int team_size();
+bool sample_this_region();
+void sample_preemptions();
+
 template <class F>
 void parallel_region(bool parallel, F&& body) {
-    const int n = threads();
-    if (parallel && n > 1) {
+    const int n = parallel ? team_size() : 1;
+    if (n > 1) {
+        const bool sample = sample_this_region();
 #pragma omp parallel num_threads(n)
-        body();
+        {
+            body();
+            if (sample) sample_preemptions();
+        }
     } else {
         body();
     }
