@@ -75,14 +75,16 @@ int threads() {
 // thread burns the core that the one it waits for needs: decode halved with one busy process
 // on the 2-core dev VM, and fell to single digits with several (docs/perf.md). So each team
 // thread samples (every 64th region, over windows of at least kWindowNs) the share of time it
-// spent runnable but waiting for a core (Linux schedstat; quiet here: ~4%, with one competing
-// busy process: ~43%). Above kWaitShare, the team loses one thread for a hold time, which
-// doubles while the waiting comes back (up to 4 s); after a hold without it the team grows
-// back by one. MAMBA4J_ADAPTIVE_THREADS=0 turns this off.
+// spent runnable but waiting for a core (Linux schedstat). With n threads and c competing
+// busy processes on n cores each thread waits about c/(n + c) of the time, so the mean share
+// times the team size estimates the cores taken (quiet here: 0.02–0.2; one competing process
+// on 2 cores: ~0.9). From half a core on, the team loses one thread for a hold time, which
+// doubles while the waiting comes back (up to 4 s) and halves while the full team stays
+// quiet; after a hold the team grows back by one. MAMBA4J_ADAPTIVE_THREADS=0 turns this off.
 namespace {
 
 constexpr int64_t kWindowNs = 200'000'000, kMinHoldNs = 200'000'000, kMaxHoldNs = 4'000'000'000;
-constexpr double kWaitShare = 0.15;
+constexpr double kCoresTaken = 0.5;
 
 int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -112,10 +114,12 @@ int64_t run_queue_wait_ns() {
 }
 
 std::atomic<int> taken{0};             // cores other processes take: the team is threads() − taken
-std::atomic<bool> waited{false};       // a team thread waited for a core above kWaitShare since the last look
+std::atomic<int64_t> share_sum{0};     // Σ of the team threads' waiting shares (in 1e-6) since the last look
+std::atomic<int> shares{0};            // and how many
 std::atomic<int64_t> hold_until{0};    // no change of `taken` before this time
 std::atomic<int64_t> hold{kMinHoldNs}; // the next hold
 std::atomic<unsigned> regions{0};
+std::atomic<unsigned> epoch{0};        // changes with the team: a thread's window then starts over
 
 }  // namespace
 
@@ -125,15 +129,19 @@ bool sample_this_region() {
 
 void sample_preemptions() {
     thread_local int64_t window_start = 0, wait_at_start = 0;
+    thread_local unsigned window_epoch = 0;
     const int64_t t = now_ns(), wait = run_queue_wait_ns();
     if (wait < 0) return;
-    if (window_start == 0 || t - window_start > 10 * kWindowNs) {  // first sample, or a long pause: start over
-        window_start = t;
+    const unsigned e = epoch.load(std::memory_order_relaxed);
+    if (window_start == 0 || e != window_epoch || t - window_start > 10 * kWindowNs) {
+        window_start = t;  // first sample, another team since, or a long pause: start over
         wait_at_start = wait;
+        window_epoch = e;
         return;
     }
     if (t - window_start < kWindowNs) return;
-    if (double(wait - wait_at_start) > kWaitShare * double(t - window_start)) waited.store(true, std::memory_order_relaxed);
+    share_sum.fetch_add(int64_t(1e6 * double(wait - wait_at_start) / double(t - window_start)), std::memory_order_relaxed);
+    shares.fetch_add(1, std::memory_order_relaxed);
     window_start = t;
     wait_at_start = wait;
 }
@@ -142,17 +150,25 @@ int team_size() {
     const int n = threads();
     if (n <= 1 || !adaptive()) return n;
     const int64_t t = now_ns();
-    if (t >= hold_until.load(std::memory_order_relaxed)) {
-        if (waited.exchange(false, std::memory_order_relaxed)) {  // one core fewer, held longer each time
+    const int team = std::max(1, n - taken.load(std::memory_order_relaxed));
+    // decide after the hold, once every thread of the team has reported (a team of one, run
+    // on the calling thread alone, reports nothing: it grows back after its hold)
+    if (t >= hold_until.load(std::memory_order_relaxed) && (team == 1 || shares.load(std::memory_order_relaxed) >= team)) {
+        const int count = shares.exchange(0, std::memory_order_relaxed);
+        const int64_t sum = share_sum.exchange(0, std::memory_order_relaxed);
+        const double mean_share = count > 0 ? 1e-6 * double(sum) / count : 0.0;
+        if (mean_share * team >= kCoresTaken) {  // one core fewer, held longer each time
             const int64_t h = hold.load(std::memory_order_relaxed);
             if (taken.load(std::memory_order_relaxed) < n - 1) taken.fetch_add(1, std::memory_order_relaxed);
             hold_until.store(t + h, std::memory_order_relaxed);
             hold.store(std::min(2 * h, kMaxHoldNs), std::memory_order_relaxed);
+            epoch.fetch_add(1, std::memory_order_relaxed);
         } else if (taken.load(std::memory_order_relaxed) > 0) {  // a quiet hold: one core back
             taken.fetch_sub(1, std::memory_order_relaxed);
             hold_until.store(t + kMinHoldNs, std::memory_order_relaxed);
-        } else {
-            hold.store(kMinHoldNs, std::memory_order_relaxed);
+            epoch.fetch_add(1, std::memory_order_relaxed);
+        } else {  // quiet at full strength: the next hold shrinks back
+            hold.store(std::max(kMinHoldNs, hold.load(std::memory_order_relaxed) / 2), std::memory_order_relaxed);
         }
     }
     return std::max(1, n - taken.load(std::memory_order_relaxed));
