@@ -127,7 +127,7 @@ bool sample_this_region() {
     return adaptive() && (regions.fetch_add(1, std::memory_order_relaxed) & 63) == 0;
 }
 
-void sample_preemptions() {
+void sample_core_wait() {
     thread_local int64_t window_start = 0, wait_at_start = 0;
     thread_local unsigned window_epoch = 0;
     const int64_t t = now_ns(), wait = run_queue_wait_ns();

@@ -28,10 +28,10 @@ int threads();
 // The team is team_size() threads: threads(), less one for each core that other processes
 // have been seen to take (see cpu.cpp): on a shared machine a spinning thread would hold a
 // core that the thread it waits for needs. Every 64th region each team thread samples how
-// long it waited for a core (sample_preemptions).
+// long it waited for a core (sample_core_wait).
 int team_size();
 bool sample_this_region();
-void sample_preemptions();
+void sample_core_wait();
 
 template <class F>
 void parallel_region(bool parallel, F&& body) {
@@ -41,7 +41,7 @@ void parallel_region(bool parallel, F&& body) {
 #pragma omp parallel num_threads(n)
         {
             body();
-            if (sample) sample_preemptions();
+            if (sample) sample_core_wait();
         }
     } else {
         body();
