@@ -41,6 +41,21 @@ inline std::vector<float> uniform(size_t n, float lo, float hi) {
     for (auto& x : v) x = d(rng());
     return v;
 }
+// fp32 -> bf16 rounded to nearest even (±inf and NaN kept as such), and back (exact).
+inline uint16_t to_bf16(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    if ((u & 0x7f800000u) == 0x7f800000u) return uint16_t((u >> 16) | ((u & 0xffffu) ? 0x40u : 0u));
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return uint16_t(u >> 16);
+}
+inline float from_bf16(uint16_t h) {
+    const uint32_t u = uint32_t(h) << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
+
 inline std::vector<float> normal(size_t n, float stddev = 1.0f) {
     std::normal_distribution<float> d(0.0f, stddev);
     std::vector<float> v(n);

@@ -23,12 +23,6 @@ struct Shape {
     }
 };
 
-uint16_t to_bf16(float f) {
-    uint32_t u;
-    std::memcpy(&u, &f, 4);
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return uint16_t(u >> 16);
-}
 
 struct Inputs {
     Shape s;

@@ -5,18 +5,6 @@
 
 using namespace harness;
 
-static uint16_t bf(float f) {  // round to nearest even
-    uint32_t u;
-    std::memcpy(&u, &f, 4);
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return uint16_t(u >> 16);
-}
-static float fb(uint16_t h) {
-    uint32_t u = uint32_t(h) << 16;
-    float f;
-    std::memcpy(&f, &u, 4);
-    return f;
-}
 // f16 <-> f32 for values inside the normal f16 range (1e-3 <= |v| < 8: no subnormals)
 static uint16_t f16(float f) {
     uint32_t u;
@@ -42,7 +30,7 @@ static void run_case(mamba4j_dtype tdt, mamba4j_dtype odt, int64_t count, int64_
         if (std::fabs(v) < 1e-3f) v = v < 0 ? -1e-3f : 1e-3f;
     std::vector<uint16_t> t16(t32.size());
     for (size_t i = 0; i < t32.size(); i++) {
-        if (tdt == MAMBA4J_BF16) t16[i] = bf(t32[i]), t32[i] = fb(t16[i]);
+        if (tdt == MAMBA4J_BF16) t16[i] = to_bf16(t32[i]), t32[i] = from_bf16(t16[i]);
         if (tdt == MAMBA4J_F16) t16[i] = f16(t32[i]), t32[i] = hf(t16[i]);
     }
     std::vector<int32_t> ids(static_cast<size_t>(count));
@@ -76,9 +64,9 @@ static void run_case(mamba4j_dtype tdt, mamba4j_dtype odt, int64_t count, int64_
             float v;
             uint16_t h;
             if (odt == MAMBA4J_F32) std::memcpy(&v, p, 4);
-            else std::memcpy(&h, p, 2), v = odt == MAMBA4J_BF16 ? fb(h) : hf(h);
+            else std::memcpy(&h, p, 2), v = odt == MAMBA4J_BF16 ? from_bf16(h) : hf(h);
             float e = t32[size_t(ids[size_t(i)] * dim + j)];
-            if (odt == MAMBA4J_BF16) e = fb(bf(e));
+            if (odt == MAMBA4J_BF16) e = from_bf16(to_bf16(e));
             if (odt == MAMBA4J_F16) e = hf(f16(e));
             got[size_t(i * dim + j)] = v;
             want[size_t(i * dim + j)] = e;

@@ -24,18 +24,6 @@
 
 using namespace harness;
 
-static uint16_t to_bf16(float f) {
-    uint32_t u;
-    std::memcpy(&u, &f, 4);
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return uint16_t(u >> 16);
-}
-static float from_bf16(uint16_t h) {
-    uint32_t u = uint32_t(h) << 16;
-    float f;
-    std::memcpy(&f, &u, 4);
-    return f;
-}
 
 static double threshold() {
     const char* v = std::getenv("MAMBA4J_BF16_MATVEC");

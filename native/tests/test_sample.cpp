@@ -11,19 +11,6 @@
 
 using namespace harness;
 
-static uint16_t bf(float f) {  // round to nearest even (finite values and ±inf)
-    uint32_t u;
-    std::memcpy(&u, &f, 4);
-    if ((u & 0x7f800000u) == 0x7f800000u) return uint16_t(u >> 16);
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return uint16_t(u >> 16);
-}
-static float fb(uint16_t h) {
-    uint32_t u = uint32_t(h) << 16;
-    float f;
-    std::memcpy(&f, &u, 4);
-    return f;
-}
 
 struct Params {
     float temperature = 1.0f;
@@ -86,7 +73,7 @@ static mamba4j_sample_args args_for(const void* logits, mamba4j_dtype dt, int64_
 static std::vector<int32_t> run(const std::vector<float>& x, mamba4j_dtype dt, int64_t B, int64_t V, int64_t stride,
                                 const Params& p, const std::vector<float>& u, const std::string& what) {
     std::vector<uint16_t> x16(x.size());
-    for (size_t i = 0; i < x.size(); i++) x16[i] = bf(x[i]);
+    for (size_t i = 0; i < x.size(); i++) x16[i] = to_bf16(x[i]);
     std::vector<int32_t> out(static_cast<size_t>(B) + 2, -7);  // one guard each side
     mamba4j_sample_args a = args_for(dt == MAMBA4J_F32 ? (const void*)x.data() : (const void*)x16.data(), dt, B, V,
                                      stride, p, u.data(), out.data() + 1);
@@ -106,7 +93,7 @@ static void random_rows(int64_t B, int64_t V, mamba4j_dtype dt, const Params& p,
     std::vector<float> x = normal(size_t(B * stride), 3.0f);
     for (auto& v : x) {
         if (ties) v = std::round(v * 2) / 2;  // many equal logits
-        if (dt == MAMBA4J_BF16) v = fb(bf(v));
+        if (dt == MAMBA4J_BF16) v = from_bf16(to_bf16(v));
     }
     for (int64_t b = 0; b < B; b++) x[size_t(b * stride + (b * 13) % V)] = -INFINITY;  // a masked token
     std::vector<float> u = uniform(size_t(B), 0.0f, 1.0f);
