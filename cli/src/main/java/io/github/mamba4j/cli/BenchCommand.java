@@ -29,6 +29,10 @@ import picocli.CommandLine.Option;
  * a fraction of the memory-bandwidth floor: weight bytes read per token / read bandwidth,
  * the bandwidth probed right before and right after each run's generation (the higher of
  * the two; see {@link ReadProbe}), the fraction the median of the runs' fractions.
+ * With {@code --llama-bench PATH} each model is also written as GGUF and llama.cpp's
+ * llama-bench times it on the same weights and thread count, its runs alternated with
+ * ours so both see the same phases of a shared machine ({@link LlamaCppPeer}); the
+ * ratios are the medians of the per-run ratios.
  */
 @Command(name = "bench-models", mixinStandardHelpOptions = true,
         description = "Time whole models (random bf16 weights of real shapes) on the CPU kernels.")
@@ -39,6 +43,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--runs", defaultValue = "3") int runs;
     @Option(names = "--only", split = ",", description = "mamba, mamba2, hybrid, llama") List<String> only;
     @Option(names = "--profile", description = "time each kernel (adds overhead; for finding the slow one)") boolean profile;
+    @Option(names = "--llama-bench", paramLabel = "PATH",
+            description = "llama.cpp's llama-bench executable: time the same weights (as GGUF) with it, runs alternated with ours")
+    Path llamaBench;
+    @Option(names = "--keep", paramLabel = "DIR",
+            description = "write the random checkpoints (and GGUF files) into DIR and keep them; default: a temporary folder, deleted")
+    Path keep;
 
     /** Kernels that time every call of {@code inner} per method name. */
     static io.github.mamba4j.runtime.model.Kernels timed(io.github.mamba4j.runtime.model.Kernels inner, Map<String, long[]> nanos) {
@@ -83,16 +93,24 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Mamba4j.setThreads(threads);
-        Path dir = Files.createTempDirectory("mamba4j-bench");
+        if (llamaBench != null && !Files.isExecutable(llamaBench))
+            throw new UsageError("--llama-bench " + llamaBench + " is not an executable file");
+        Path dir = keep != null ? Files.createDirectories(keep) : Files.createTempDirectory("mamba4j-bench");
         System.out.printf("# whole models, random bf16 weights, %d threads, prompt %d, generate %d, median of %d runs;"
                 + " memory: read bandwidth probed before and after each run's generation%n", threads, prompt, generate, runs);
-        System.out.println("| model | params | prompt tok/s | gen tok/s | weight MB/token | memory GB/s | gen / floor |");
-        System.out.println("|---|---|---|---|---|---|---|");
+        String peerColumns = llamaBench == null ? "" : " llama.cpp prompt tok/s | llama.cpp gen tok/s | prompt ratio | gen ratio |";
+        System.out.println("| model | params | prompt tok/s | gen tok/s | weight MB/token | memory GB/s | gen / floor |" + peerColumns);
+        System.out.println("|---|---|---|---|---|---|---|" + (llamaBench == null ? "" : "---|---|---|---|"));
         try (ReadProbe probe = new ReadProbe(threads)) {
             for (Shape shape : SHAPES) {
                 if (only != null && !only.contains(shape.name())) continue;
                 Path m = dir.resolve(shape.name());
                 long params = RandomCheckpoint.write(m, shape.config());
+                Path gguf = m.resolve(shape.name() + ".gguf");
+                if (llamaBench != null) {
+                    System.err.printf("%s: writing %s for llama-bench%n", shape.name(), gguf);
+                    LlamaCppPeer.writeGguf(m, gguf);
+                }
                 Map<String, long[]> nanos = new java.util.TreeMap<>();
                 var nativeKernels = new io.github.mamba4j.runtime.model.NativeKernels();
                 try (nativeKernels; Model model = profile ? Model.load(m, timed(nativeKernels, nanos)) : Model.load(m, nativeKernels);
@@ -100,7 +118,8 @@ final class BenchCommand implements Callable<Integer> {
                     int[] ids = IntStream.range(0, prompt).map(i -> (i * 7919 + 13) % (int) shape.vocab()).toArray();
                     long bytesPerToken = RandomCheckpoint.matrixBytes(m);
                     double[] promptRate = new double[runs], genRate = new double[runs], bandwidth = new double[runs],
-                            ofFloor = new double[runs];
+                            ofFloor = new double[runs], promptRatio = new double[runs], genRatio = new double[runs];
+                    LlamaCppPeer.Rates[] peer = new LlamaCppPeer.Rates[runs];
                     // one untimed pass first: the JIT compiles the decode path while it runs (its
                     // compiler threads then compete with the kernels' threads for the cores)
                     for (int r = -1; r < runs; r++) {
@@ -125,15 +144,26 @@ final class BenchCommand implements Callable<Integer> {
                         genRate[r] = generate / ((t3 - t2) / 1e9);
                         bandwidth[r] = Math.max(before, after); // the higher: the stricter floor
                         ofFloor[r] = genRate[r] * bytesPerToken / bandwidth[r];
+                        if (llamaBench != null) {
+                            System.err.printf("%s: llama-bench run %d of %d%n", shape.name(), r + 1, runs);
+                            peer[r] = LlamaCppPeer.run(llamaBench, gguf, threads, prompt, generate, m.resolve("llama-bench.log"));
+                            promptRatio[r] = promptRate[r] / peer[r].prompt();
+                            genRatio[r] = genRate[r] / peer[r].gen();
+                        }
                     }
-                    System.out.printf("| %s | %.0fM | %.0f | %.1f | %.0f | %.1f | %.0f%% |%n", shape.name(), params / 1e6,
+                    System.out.printf("| %s | %.0fM | %.0f | %.1f | %.0f | %.1f | %.0f%% |", shape.name(), params / 1e6,
                             median(promptRate), median(genRate), bytesPerToken / 1e6, median(bandwidth) / 1e9,
                             100 * median(ofFloor));
+                    if (llamaBench != null)
+                        System.out.printf(" %.0f | %.1f | %.2f | %.2f |", median(Arrays.stream(peer).mapToDouble(LlamaCppPeer.Rates::prompt).toArray()),
+                                median(Arrays.stream(peer).mapToDouble(LlamaCppPeer.Rates::gen).toArray()), median(promptRatio),
+                                median(genRatio));
+                    System.out.println();
                 }
-                deleteTree(m);
+                if (keep == null) deleteTree(m);
             }
         } finally {
-            deleteTree(dir);
+            if (keep == null) deleteTree(dir);
         }
         return 0;
     }
