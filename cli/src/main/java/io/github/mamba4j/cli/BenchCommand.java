@@ -185,8 +185,10 @@ final class BenchCommand implements Callable<Integer> {
      * each run's generation (the machine may be shared, and its bandwidth moves within
      * seconds): each thread compares two equal halves of its part of a 256 MiB slice of a
      * 1 GiB buffer ({@link MemorySegment#mismatch}: wide vector loads, nothing written),
-     * the slices in turn so each pass reads from DRAM; the best of two passes. Read only,
-     * like a decode step's weights.
+     * the slices in turn so each pass reads from DRAM; the best of eight passes (~50 ms): right
+     * after a run the first passes read at half speed or less (22-40 GB/s against 45-54 on
+     * the 2-core Zen 5 VM of 2026-12-06; two passes made the floor too low and gen / floor
+     * read over 100%). Read only, like a decode step's weights.
      */
     static final class ReadProbe implements AutoCloseable {
         private static final long SLICE = 256L << 20, SLICES = 4;
@@ -202,7 +204,7 @@ final class BenchCommand implements Callable<Integer> {
 
         double read() {
             double best = 0;
-            for (int pass = 0; pass < 2; pass++) {
+            for (int pass = 0; pass < 8; pass++) {
                 MemorySegment slice = buffer.asSlice((next++ % SLICES) * SLICE, SLICE);
                 long half = SLICE / threads / 2;
                 long t0 = System.nanoTime();
