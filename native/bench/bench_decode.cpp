@@ -1,12 +1,14 @@
 // Whole-model decode step (batch 1) through the C ABI alone, no Java: the kernel calls the
 // runtime makes per generated token, in its order, for models shaped like mamba-130m,
-// mamba2-130m and SmolLM2-135M (bf16 weights, every layer its own matrices, so a token
-// streams all weights from DRAM). Prints tokens/s, the time per kernel kind, and the
+// mamba2-130m, the hybrid M-M*-M-M-M*- and SmolLM2-135M (bf16 weights, every layer its own
+// matrices, so a token streams all weights from DRAM). Prints tokens/s, the time per kernel kind, and the
 // fraction of the bandwidth floor (weight bytes per token / read bandwidth of this run):
 // the ceiling the Java runtime can reach with these kernels, and where the rest goes.
-//   bench_decode [--quick] [--threads N] [mamba|mamba2|mamba2-merged|llama ...]
+//   bench_decode [--quick] [--threads N] [mamba|mamba2|mamba2-merged|hybrid|llama ...]
 #include "bench_common.h"
 
+#include <cmath>
+#include <deque>
 #include <functional>
 #include <map>
 
@@ -20,6 +22,7 @@ struct Op {
 struct Model {
     std::vector<std::vector<uint16_t>> weights;  // bf16 matrices
     std::vector<std::vector<float>> buffers;     // activations, states, vectors
+    std::deque<int32_t> positions;               // start_pos arguments (stable addresses)
     std::vector<Op> ops;
     size_t weight_bytes = 0;
 
@@ -53,46 +56,105 @@ struct Model {
         a.conv_state = floats(3 * C), a.y = y, a.y_stride_b = C, a.y_stride_t = C, a.silu = 1;
         ops.push_back({"conv1d", [a] { bench::check(mamba4j_conv1d(bench::cpu_context(), &a), "conv1d"); }});
     }
-};
-
-// mamba2-130m: 24 layers of in_proj [2E + 2N + H, D] (as z and xBCdt), conv1d, SSD, gated
-// RMSNorm, out_proj [D, E]; vocab 50288.
-void mamba2(Model& m, bool merged) {
-    const int64_t D = 768, E = 1536, N = 128, H = 24, P = 64, C = E + 2 * N, W = C + H, V = 50288;
-    float *res = m.floats(D, 0.1f), *xn = m.floats(D), *zx = m.floats(E + W), *xbc = m.floats(C), *y = m.floats(E),
-          *yn = m.floats(E), *logits = m.floats(V);
-    float *z = zx, *xbcdt = zx + E;
-    for (int l = 0; l < 24; l++) {
-        m.rmsnorm(D, res, xn);
-        if (merged) m.matmul(E + W, D, xn, zx, false);
+    // One Mamba-2 layer (mamba2-130m widths: E 1536, N 128, H 24 × P 64, G 1): in_proj [2E + 2N + H, D]
+    // (as z and xBCdt unless merged), conv1d, SSD, gated RMSNorm, out_proj [D, E] into res.
+    void mamba2_layer(int64_t D, float* res, float* xn, bool merged) {
+        const int64_t E = 2 * D, N = 128, H = E / 64, P = 64, C = E + 2 * N, W = C + H;
+        float *zx = floats(E + W), *xbc = floats(C), *y = floats(E), *yn = floats(E);
+        float *z = zx, *xbcdt = zx + E;
+        rmsnorm(D, res, xn);
+        if (merged) matmul(E + W, D, xn, zx, false);
         else {
-            m.matmul(E, D, xn, z, false);
-            m.matmul(W, D, xn, xbcdt, false);
+            matmul(E, D, xn, z, false);
+            matmul(W, D, xn, xbcdt, false);
         }
-        m.conv1d(C, xbcdt, xbc);
+        conv1d(C, xbcdt, xbc);
         mamba4j_ssd_args a{};
         a.batch = 1, a.seqlen = 1, a.heads = H, a.head_dim = P, a.groups = 1, a.state = N, a.dtype = MAMBA4J_F32;
         a.x = xbc, a.x_stride_b = C, a.x_stride_t = C, a.dt = xbcdt + C, a.dt_stride_b = W, a.dt_stride_t = W;
-        a.dt_bias = m.floats(H, -4.0f), a.A_log = m.floats(H, 1.0f), a.D = m.floats(H, 1.0f);
+        a.dt_bias = floats(H, -4.0f), a.A_log = floats(H, 1.0f), a.D = floats(H, 1.0f);
         a.B = xbc + E, a.B_stride_b = C, a.B_stride_t = C, a.C = xbc + E + N, a.C_stride_b = C, a.C_stride_t = C;
-        a.ssm_state = m.floats(H * P * N), a.y = y, a.y_stride_b = E, a.y_stride_t = E;
-        m.ops.push_back({"ssd", [a] { bench::check(mamba4j_ssd(bench::cpu_context(), &a), "ssd"); }});
+        a.ssm_state = floats(H * P * N), a.y = y, a.y_stride_b = E, a.y_stride_t = E;
+        ops.push_back({"ssd", [a] { bench::check(mamba4j_ssd(bench::cpu_context(), &a), "ssd"); }});
         mamba4j_gated_rmsnorm_args g{};
         g.rows = 1, g.dim = E, g.group_size = E, g.dtype = MAMBA4J_F32, g.weight_dtype = MAMBA4J_F32;
-        g.x = y, g.x_stride = E, g.z = z, g.z_stride = E, g.w = m.floats(E, 1.0f), g.y = yn, g.y_stride = E, g.eps = 1e-5f;
-        m.ops.push_back({"gated_rmsnorm", [g] { bench::check(mamba4j_gated_rmsnorm(bench::cpu_context(), &g), "gn"); }});
-        m.matmul(D, E, yn, res, true);
+        g.x = y, g.x_stride = E, g.z = z, g.z_stride = E, g.w = floats(E, 1.0f), g.y = yn, g.y_stride = E, g.eps = 1e-5f;
+        ops.push_back({"gated_rmsnorm", [g] { bench::check(mamba4j_gated_rmsnorm(bench::cpu_context(), &g), "gn"); }});
+        matmul(D, E, yn, res, true);
     }
-    m.rmsnorm(D, res, xn);
-    m.matmul(V, D, xn, logits, false);
+    // Attention over `context` cached tokens after the token's q, k, v (k_proj separate, q and v
+    // one call when adjacent as in a name-sorted file: `qv`), optional RoPE, o_proj into res.
+    void attention(int64_t D, int64_t Hq, int64_t Hkv, int64_t d, int64_t context, bool rope, float* res, float* xn) {
+        const int64_t T = context + 1;
+        float *q = floats(Hq * d), *k = floats(Hkv * d), *v = floats(Hkv * d), *out = floats(Hq * d);
+        int32_t* start = &positions.emplace_back(int32_t(context));
+        rmsnorm(D, res, xn);
+        matmul(Hq * d, D, xn, q, false);
+        matmul(Hkv * d, D, xn, k, false);
+        matmul(Hkv * d, D, xn, v, false);
+        if (rope) {
+            mamba4j_rope_args r{};
+            r.batch = 1, r.seqlen = 1, r.q_heads = Hq, r.kv_heads = Hkv, r.head_dim = d, r.rotary_dim = d;
+            r.dtype = MAMBA4J_F32, r.q = q, r.q_stride_b = Hq * d, r.q_stride_t = Hq * d, r.k = k;
+            r.k_stride_b = Hkv * d, r.k_stride_t = Hkv * d, r.start_pos = start, r.theta = 100000.0f;
+            ops.push_back({"rope", [r] { bench::check(mamba4j_rope(bench::cpu_context(), &r), "rope"); }});
+        }
+        mamba4j_attention_args a{};
+        a.batch = 1, a.seqlen = 1, a.q_heads = Hq, a.kv_heads = Hkv, a.head_dim = d, a.capacity = T, a.slot_count = 1;
+        a.dtype = MAMBA4J_F32, a.q = q, a.q_stride_b = Hq * d, a.q_stride_t = Hq * d, a.k = k, a.v = v;
+        a.kv_stride_b = Hkv * d, a.kv_stride_t = Hkv * d, a.k_cache = floats(T * Hkv * d, 0.01f);
+        a.v_cache = floats(T * Hkv * d, 0.01f), a.start_pos = start, a.out = out, a.out_stride_b = Hq * d;
+        a.out_stride_t = Hq * d, a.scale = 1.0f / std::sqrt(float(d));
+        ops.push_back({"attention", [a] { bench::check(mamba4j_attention(bench::cpu_context(), &a), "attention"); }});
+        matmul(D, Hq * d, out, res, true);
+    }
+    // Feed-forward [I, D] / [D, I]: SwiGLU (gate and up) or squared ReLU (up only), into res.
+    void mlp(int64_t D, int64_t I, bool swiglu, float* res, float* xn) {
+        float *g = floats(I), *u = floats(I);
+        rmsnorm(D, res, xn);
+        matmul(I, D, xn, g, false);
+        if (swiglu) matmul(I, D, xn, u, false);
+        mamba4j_activation_args act{};
+        act.rows = 1, act.dim = I, act.dtype = MAMBA4J_F32, act.kind = swiglu ? MAMBA4J_ACT_SILU_GATE : MAMBA4J_ACT_RELU2;
+        act.gate = g, act.gate_stride = I, act.up = u, act.up_stride = I, act.y = g, act.y_stride = I;
+        ops.push_back({"activation", [act] { bench::check(mamba4j_activation_apply(bench::cpu_context(), &act), "act"); }});
+        matmul(D, I, g, res, true);
+    }
+    // Final norm and the tied output head [V, D].
+    void head(int64_t D, int64_t V, float* res, float* xn) {
+        rmsnorm(D, res, xn);
+        matmul(V, D, xn, floats(V), false);
+    }
+};
+
+// mamba2-130m: 24 Mamba-2 layers, D 768; vocab 50288.
+void mamba2(Model& m, bool merged) {
+    const int64_t D = 768;
+    float *res = m.floats(D, 0.1f), *xn = m.floats(D);
+    for (int l = 0; l < 24; l++) m.mamba2_layer(D, res, xn, merged);
+    m.head(D, 50288, res, xn);
 }
+
+// The hybrid M-M*-M-M-M*- of the runtime issue: D 768, Mamba-2 as mamba2-130m, attention
+// 12 / 4 heads × 64 without RoPE over 512 cached tokens, squared-ReLU MLP 3072; vocab 50288.
+void hybrid(Model& m) {
+    const int64_t D = 768;
+    float *res = m.floats(D, 0.1f), *xn = m.floats(D);
+    for (char kind : std::string("M-M*-M-M-M*-")) {
+        if (kind == 'M') m.mamba2_layer(D, res, xn, true);
+        else if (kind == '*') m.attention(D, 12, 4, 64, 512, false, res, xn);
+        else m.mlp(D, 3072, false, res, xn);
+    }
+    m.head(D, 50288, res, xn);
+}
+
 
 // mamba-130m: 24 layers of in_proj [2E, D], conv1d, x_proj [R + 2N, E], dt_proj [E, R],
 // selective scan, out_proj [D, E]; vocab 50280.
 void mamba1(Model& m) {
     const int64_t D = 768, E = 1536, N = 16, R = 48, V = 50280;
     float *res = m.floats(D, 0.1f), *xn = m.floats(D), *xz = m.floats(2 * E), *xc = m.floats(E),
-          *dbc = m.floats(R + 2 * N), *dt = m.floats(E), *y = m.floats(E), *logits = m.floats(V);
+          *dbc = m.floats(R + 2 * N), *dt = m.floats(E), *y = m.floats(E);
     for (int l = 0; l < 24; l++) {
         m.rmsnorm(D, res, xn);
         m.matmul(2 * E, D, xn, xz, false);
@@ -110,47 +172,19 @@ void mamba1(Model& m) {
         m.ops.push_back({"selective_scan", [a] { bench::check(mamba4j_selective_scan(bench::cpu_context(), &a), "scan"); }});
         m.matmul(D, E, y, res, true);
     }
-    m.rmsnorm(D, res, xn);
-    m.matmul(V, D, xn, logits, false);
+    m.head(D, V, res, xn);
 }
 
-// SmolLM2-135M: 30 layers of q, k, v [576|192, 576], RoPE, attention over `context` cached
-// tokens (9 / 3 heads × 64), o_proj, SwiGLU 1536; vocab 49152.
+// SmolLM2-135M: 30 layers of attention (9 / 3 heads × 64, RoPE) over `context` cached tokens
+// and SwiGLU 1536, D 576; vocab 49152.
 void llama(Model& m, int64_t context) {
-    const int64_t D = 576, Hq = 9, Hkv = 3, d = 64, I = 1536, V = 49152, T = context + 1;
-    float *res = m.floats(D, 0.1f), *xn = m.floats(D), *q = m.floats(Hq * d), *k = m.floats(Hkv * d),
-          *v = m.floats(Hkv * d), *out = m.floats(Hq * d), *g = m.floats(I), *u = m.floats(I), *logits = m.floats(V);
-    static int32_t start[1];
-    start[0] = int32_t(context);
+    const int64_t D = 576;
+    float *res = m.floats(D, 0.1f), *xn = m.floats(D);
     for (int l = 0; l < 30; l++) {
-        m.rmsnorm(D, res, xn);
-        m.matmul(Hq * d, D, xn, q, false);
-        m.matmul(Hkv * d, D, xn, k, false);
-        m.matmul(Hkv * d, D, xn, v, false);
-        mamba4j_rope_args r{};
-        r.batch = 1, r.seqlen = 1, r.q_heads = Hq, r.kv_heads = Hkv, r.head_dim = d, r.rotary_dim = d;
-        r.dtype = MAMBA4J_F32, r.q = q, r.q_stride_b = Hq * d, r.q_stride_t = Hq * d, r.k = k;
-        r.k_stride_b = Hkv * d, r.k_stride_t = Hkv * d, r.start_pos = start, r.theta = 100000.0f;
-        m.ops.push_back({"rope", [r] { bench::check(mamba4j_rope(bench::cpu_context(), &r), "rope"); }});
-        mamba4j_attention_args a{};
-        a.batch = 1, a.seqlen = 1, a.q_heads = Hq, a.kv_heads = Hkv, a.head_dim = d, a.capacity = T, a.slot_count = 1;
-        a.dtype = MAMBA4J_F32, a.q = q, a.q_stride_b = Hq * d, a.q_stride_t = Hq * d, a.k = k, a.v = v;
-        a.kv_stride_b = Hkv * d, a.kv_stride_t = Hkv * d, a.k_cache = m.floats(T * Hkv * d, 0.01f);
-        a.v_cache = m.floats(T * Hkv * d, 0.01f), a.start_pos = start, a.out = out, a.out_stride_b = Hq * d;
-        a.out_stride_t = Hq * d, a.scale = 0.125f;
-        m.ops.push_back({"attention", [a] { bench::check(mamba4j_attention(bench::cpu_context(), &a), "attention"); }});
-        m.matmul(D, Hq * d, out, res, true);
-        m.rmsnorm(D, res, xn);
-        m.matmul(I, D, xn, g, false);
-        m.matmul(I, D, xn, u, false);
-        mamba4j_activation_args act{};
-        act.rows = 1, act.dim = I, act.dtype = MAMBA4J_F32, act.kind = MAMBA4J_ACT_SILU_GATE;
-        act.gate = g, act.gate_stride = I, act.up = u, act.up_stride = I, act.y = g, act.y_stride = I;
-        m.ops.push_back({"activation", [act] { bench::check(mamba4j_activation_apply(bench::cpu_context(), &act), "act"); }});
-        m.matmul(D, I, g, res, true);
+        m.attention(D, 9, 3, 64, context, true, res, xn);
+        m.mlp(D, 1536, true, res, xn);
     }
-    m.rmsnorm(D, res, xn);
-    m.matmul(V, D, xn, logits, false);
+    m.head(D, 49152, res, xn);
 }
 
 }  // namespace
@@ -163,7 +197,7 @@ int main(int argc, char** argv) {
         if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = std::atoi(argv[++i]);
         else if (argv[i][0] != '-') which.emplace_back(argv[i]);
     bench::check(mamba4j_cpu_set_threads(threads), "threads");
-    if (which.empty()) which = {"mamba", "mamba2", "mamba2-merged", "llama"};
+    if (which.empty()) which = {"mamba", "mamba2", "mamba2-merged", "hybrid", "llama"};
     const bench::Bandwidth bw = bench::read_bandwidth(opt, threads);
     std::printf("# read bandwidth %.1f GB/s (median pass), %.1f (best)\n", bw.median_gbs, bw.best_gbs);
     for (const std::string& name : which) {
@@ -171,6 +205,7 @@ int main(int argc, char** argv) {
         if (name == "mamba") mamba1(m);
         else if (name == "mamba2") mamba2(m, false);
         else if (name == "mamba2-merged") mamba2(m, true);
+        else if (name == "hybrid") hybrid(m);
         else if (name == "llama") llama(m, 512);
         else {
             std::fprintf(stderr, "unknown model %s\n", name.c_str());

@@ -414,6 +414,30 @@ typedef struct mamba4j_sample_args {
 } mamba4j_sample_args;
 MAMBA4J_API mamba4j_status mamba4j_sample(mamba4j_context* ctx, const mamba4j_sample_args* args);
 
+/* ---------------------------------------------------------------- plans */
+
+/* A plan: kernel calls recorded once and run again as one call, so a caller that repeats
+ * the same calls (a decode step) crosses into the library once per step, not once per
+ * kernel. Between mamba4j_plan_begin and mamba4j_plan_end, every kernel call on the context
+ * (the functions that take an args struct) is checked as usual, then its args struct is
+ * copied into the plan instead of running; a call that fails its checks returns its error
+ * and is not recorded. mamba4j_plan_run makes the recorded calls again, in order, each
+ * checked again: the memory their pointers name is read when the plan runs, so a caller
+ * changes a step's inputs (token ids, positions, slots) by writing that memory, and that
+ * memory must stay allocated while the plan is used. Other functions (memory, events)
+ * are not recorded: they run at once. A plan runs on any context of the backend it was
+ * recorded on. */
+typedef struct mamba4j_plan mamba4j_plan;
+MAMBA4J_API mamba4j_status mamba4j_plan_begin(mamba4j_context* ctx);
+/* Ends the recording; *out receives the plan (free it with mamba4j_plan_destroy). */
+MAMBA4J_API mamba4j_status mamba4j_plan_end(mamba4j_context* ctx, mamba4j_plan** out);
+/* Runs the calls in order; at the first that fails, returns its status, the message
+ * naming the call's number and its own message. */
+MAMBA4J_API mamba4j_status mamba4j_plan_run(mamba4j_context* ctx, const mamba4j_plan* plan);
+/* Number of calls recorded. */
+MAMBA4J_API mamba4j_status mamba4j_plan_size(const mamba4j_plan* plan, int64_t* calls);
+MAMBA4J_API mamba4j_status mamba4j_plan_destroy(mamba4j_plan* plan);
+
 #ifdef __cplusplus
 }
 #endif

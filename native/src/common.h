@@ -8,6 +8,7 @@
 #include <exception>
 #include <new>
 #include <string>
+#include <type_traits>
 
 struct mamba4j_context {
     mamba4j_backend backend;
@@ -17,6 +18,7 @@ struct mamba4j_context {
     void* scratch = nullptr;    // CUDA: device scratch buffer of the multi-kernel algorithms
     int64_t scratch_bytes = 0;  //       (src/cuda/runtime.cu context_scratch)
     int32_t sm_count = 0;       // CUDA: streaming multiprocessors of the device (grid sizing)
+    mamba4j_plan* recording = nullptr;  // the plan kernel calls go to (mamba4j_plan_begin .. _end)
 };
 
 namespace mamba4j {
@@ -107,18 +109,36 @@ inline void store(void* p, mamba4j_dtype dt, int64_t i, float v) {
     }
 }
 
-// ---- routing: CPU implementation, or CUDA implementation when built with CUDA.
+// ---- plans (api/plan.cpp): a recorded call is its public entry point and a copy of its args.
+template <class Args>
+using Entry = mamba4j_status (*)(mamba4j_context*, const Args*);
+using ErasedEntry = mamba4j_status (*)(mamba4j_context*, const void*);
+// Appends a call to the plan ctx->recording.
+void record(mamba4j_context* ctx, ErasedEntry entry, const void* args, size_t bytes);
+
+// ---- routing: CPU implementation, or CUDA implementation when built with CUDA; while the
+// context records a plan, the (already checked) call is appended to it instead.
 template <class Args>
 using CpuKernel = void (*)(const Args&);
 template <class Args>
 using CudaKernel = void (*)(mamba4j_context*, const Args&);
 
-template <class Args>
-void route(const char* name, mamba4j_context* ctx, const Args& args, CpuKernel<Args> cpu, CudaKernel<Args> cuda) {
-    if (ctx->backend == MAMBA4J_BACKEND_CPU) {
-        cpu(args);
-    } else if (cuda == nullptr) {
+template <class T>
+struct Exactly {  // T in a non-deduced context: Args comes from the args alone (cuda may be nullptr)
+    using type = T;
+};
+
+template <auto EntryPoint, class Args>
+void route(const char* name, mamba4j_context* ctx, const Args& args, typename Exactly<CpuKernel<Args>>::type cpu,
+           typename Exactly<CudaKernel<Args>>::type cuda) {
+    static_assert(std::is_same_v<decltype(EntryPoint), Entry<Args>>, "route: the entry point of these args");
+    if (ctx->backend != MAMBA4J_BACKEND_CPU && cuda == nullptr)
         fail(MAMBA4J_ERR_UNSUPPORTED, "%s has no CUDA implementation in this build", name);
+    if (ctx->recording) {
+        record(ctx, [](mamba4j_context* c, const void* a) { return EntryPoint(c, static_cast<const Args*>(a)); }, &args,
+               sizeof(Args));
+    } else if (ctx->backend == MAMBA4J_BACKEND_CPU) {
+        cpu(args);
     } else {
         cuda(ctx, args);
     }

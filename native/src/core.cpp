@@ -191,6 +191,7 @@ mamba4j_status mamba4j_context_destroy(mamba4j_context* ctx) {
 #ifdef MAMBA4J_WITH_CUDA
         if (ctx->backend == MAMBA4J_BACKEND_CUDA) cuda::context_release(ctx);
 #endif
+        mamba4j_plan_destroy(ctx->recording);  // a recording never ended
         ctx->backend = -1;  // a later use of this pointer fails require_context while the memory lasts
         delete ctx;
     });

@@ -30,6 +30,6 @@ extern "C" mamba4j_status mamba4j_activation_apply(mamba4j_context* ctx, const m
         require_context(ctx);
         require_ptr(args, "args");
         check(*args);
-        route<mamba4j_activation_args>("mamba4j_activation_apply", ctx, *args, cpu::activation, nullptr);
+        route<mamba4j_activation_apply>("mamba4j_activation_apply", ctx, *args, cpu::activation, nullptr);
     });
 }

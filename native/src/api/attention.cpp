@@ -72,7 +72,7 @@ extern "C" mamba4j_status mamba4j_attention(mamba4j_context* ctx, const mamba4j_
         require_context(ctx);
         require_ptr(args, "args");
         check(*args, ctx->backend == MAMBA4J_BACKEND_CPU);
-        route<mamba4j_attention_args>("mamba4j_attention", ctx, *args,
+        route<mamba4j_attention>("mamba4j_attention", ctx, *args,
             cpu::attention, MAMBA4J_CUDA_KERNEL(attention));
     });
 }

@@ -37,6 +37,6 @@ extern "C" mamba4j_status mamba4j_conv1d(mamba4j_context* ctx, const mamba4j_con
         require_context(ctx);
         require_ptr(args, "args");
         check(*args, ctx->backend == MAMBA4J_BACKEND_CPU);
-        route<mamba4j_conv1d_args>("mamba4j_conv1d", ctx, *args, cpu::conv1d, MAMBA4J_CUDA_KERNEL(conv1d));
+        route<mamba4j_conv1d>("mamba4j_conv1d", ctx, *args, cpu::conv1d, MAMBA4J_CUDA_KERNEL(conv1d));
     });
 }

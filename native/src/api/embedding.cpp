@@ -24,6 +24,6 @@ extern "C" mamba4j_status mamba4j_embedding(mamba4j_context* ctx, const mamba4j_
         require_context(ctx);
         require_ptr(args, "args");
         check(*args);
-        route<mamba4j_embedding_args>("mamba4j_embedding", ctx, *args, cpu::embedding, nullptr);
+        route<mamba4j_embedding>("mamba4j_embedding", ctx, *args, cpu::embedding, nullptr);
     });
 }

@@ -36,7 +36,7 @@ extern "C" mamba4j_status mamba4j_gated_rmsnorm(mamba4j_context* ctx, const mamb
         require_context(ctx);
         require_ptr(args, "args");
         check(*args);
-        route<mamba4j_gated_rmsnorm_args>("mamba4j_gated_rmsnorm", ctx, *args,
+        route<mamba4j_gated_rmsnorm>("mamba4j_gated_rmsnorm", ctx, *args,
             cpu::gated_rmsnorm, MAMBA4J_CUDA_KERNEL(gated_rmsnorm));
     });
 }

@@ -29,6 +29,6 @@ extern "C" mamba4j_status mamba4j_matmul(mamba4j_context* ctx, const mamba4j_mat
         require_context(ctx);
         require_ptr(args, "args");
         check(*args);
-        route<mamba4j_matmul_args>("mamba4j_matmul", ctx, *args, cpu::matmul, MAMBA4J_CUDA_KERNEL(matmul));
+        route<mamba4j_matmul>("mamba4j_matmul", ctx, *args, cpu::matmul, MAMBA4J_CUDA_KERNEL(matmul));
     });
 }

@@ -30,6 +30,6 @@ extern "C" mamba4j_status mamba4j_rmsnorm(mamba4j_context* ctx, const mamba4j_rm
         require_context(ctx);
         require_ptr(args, "args");
         check(*args);
-        route<mamba4j_rmsnorm_args>("mamba4j_rmsnorm", ctx, *args, cpu::rmsnorm, MAMBA4J_CUDA_KERNEL(rmsnorm));
+        route<mamba4j_rmsnorm>("mamba4j_rmsnorm", ctx, *args, cpu::rmsnorm, MAMBA4J_CUDA_KERNEL(rmsnorm));
     });
 }

@@ -51,6 +51,6 @@ extern "C" mamba4j_status mamba4j_rope(mamba4j_context* ctx, const mamba4j_rope_
         require_context(ctx);
         require_ptr(args, "args");
         check(*args, ctx->backend == MAMBA4J_BACKEND_CPU);
-        route<mamba4j_rope_args>("mamba4j_rope", ctx, *args, cpu::rope, MAMBA4J_CUDA_KERNEL(rope));
+        route<mamba4j_rope>("mamba4j_rope", ctx, *args, cpu::rope, MAMBA4J_CUDA_KERNEL(rope));
     });
 }

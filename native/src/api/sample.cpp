@@ -40,6 +40,6 @@ extern "C" mamba4j_status mamba4j_sample(mamba4j_context* ctx, const mamba4j_sam
         require_context(ctx);
         require_ptr(args, "args");
         check(*args, ctx->backend == MAMBA4J_BACKEND_CPU);
-        route<mamba4j_sample_args>("mamba4j_sample", ctx, *args, cpu::sample, MAMBA4J_CUDA_KERNEL(sample));
+        route<mamba4j_sample>("mamba4j_sample", ctx, *args, cpu::sample, MAMBA4J_CUDA_KERNEL(sample));
     });
 }

@@ -44,7 +44,7 @@ extern "C" mamba4j_status mamba4j_selective_scan(mamba4j_context* ctx, const mam
         require_context(ctx);
         require_ptr(args, "args");
         check(*args, ctx->backend == MAMBA4J_BACKEND_CPU);
-        route<mamba4j_selective_scan_args>("mamba4j_selective_scan", ctx, *args,
+        route<mamba4j_selective_scan>("mamba4j_selective_scan", ctx, *args,
             cpu::selective_scan, MAMBA4J_CUDA_KERNEL(selective_scan));
     });
 }

@@ -57,6 +57,6 @@ extern "C" mamba4j_status mamba4j_ssd(mamba4j_context* ctx, const mamba4j_ssd_ar
         require_context(ctx);
         require_ptr(args, "args");
         check(*args, ctx->backend == MAMBA4J_BACKEND_CPU);
-        route<mamba4j_ssd_args>("mamba4j_ssd", ctx, *args, cpu::ssd, MAMBA4J_CUDA_KERNEL(ssd));
+        route<mamba4j_ssd>("mamba4j_ssd", ctx, *args, cpu::ssd, MAMBA4J_CUDA_KERNEL(ssd));
     });
 }

@@ -2245,5 +2245,308 @@ public class Mamba4jH extends Mamba4jH$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class mamba4j_plan_begin {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Mamba4jH.C_INT,
+            Mamba4jH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("mamba4j_plan_begin");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_plan_begin(mamba4j_context *ctx)
+     * }
+     */
+    public static FunctionDescriptor mamba4j_plan_begin$descriptor() {
+        return mamba4j_plan_begin.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_plan_begin(mamba4j_context *ctx)
+     * }
+     */
+    public static MethodHandle mamba4j_plan_begin$handle() {
+        return mamba4j_plan_begin.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_plan_begin(mamba4j_context *ctx)
+     * }
+     */
+    public static MemorySegment mamba4j_plan_begin$address() {
+        return mamba4j_plan_begin.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_plan_begin(mamba4j_context *ctx)
+     * }
+     */
+    public static int mamba4j_plan_begin(MemorySegment ctx) {
+        var mh$ = mamba4j_plan_begin.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mamba4j_plan_begin", ctx);
+            }
+            return (int)mh$.invokeExact(ctx);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mamba4j_plan_end {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Mamba4jH.C_INT,
+            Mamba4jH.C_POINTER,
+            Mamba4jH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("mamba4j_plan_end");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_plan_end(mamba4j_context *ctx, mamba4j_plan **out)
+     * }
+     */
+    public static FunctionDescriptor mamba4j_plan_end$descriptor() {
+        return mamba4j_plan_end.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_plan_end(mamba4j_context *ctx, mamba4j_plan **out)
+     * }
+     */
+    public static MethodHandle mamba4j_plan_end$handle() {
+        return mamba4j_plan_end.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_plan_end(mamba4j_context *ctx, mamba4j_plan **out)
+     * }
+     */
+    public static MemorySegment mamba4j_plan_end$address() {
+        return mamba4j_plan_end.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_plan_end(mamba4j_context *ctx, mamba4j_plan **out)
+     * }
+     */
+    public static int mamba4j_plan_end(MemorySegment ctx, MemorySegment out) {
+        var mh$ = mamba4j_plan_end.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mamba4j_plan_end", ctx, out);
+            }
+            return (int)mh$.invokeExact(ctx, out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mamba4j_plan_run {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Mamba4jH.C_INT,
+            Mamba4jH.C_POINTER,
+            Mamba4jH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("mamba4j_plan_run");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_plan_run(mamba4j_context *ctx, const mamba4j_plan *plan)
+     * }
+     */
+    public static FunctionDescriptor mamba4j_plan_run$descriptor() {
+        return mamba4j_plan_run.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_plan_run(mamba4j_context *ctx, const mamba4j_plan *plan)
+     * }
+     */
+    public static MethodHandle mamba4j_plan_run$handle() {
+        return mamba4j_plan_run.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_plan_run(mamba4j_context *ctx, const mamba4j_plan *plan)
+     * }
+     */
+    public static MemorySegment mamba4j_plan_run$address() {
+        return mamba4j_plan_run.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_plan_run(mamba4j_context *ctx, const mamba4j_plan *plan)
+     * }
+     */
+    public static int mamba4j_plan_run(MemorySegment ctx, MemorySegment plan) {
+        var mh$ = mamba4j_plan_run.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mamba4j_plan_run", ctx, plan);
+            }
+            return (int)mh$.invokeExact(ctx, plan);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mamba4j_plan_size {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Mamba4jH.C_INT,
+            Mamba4jH.C_POINTER,
+            Mamba4jH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("mamba4j_plan_size");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_plan_size(const mamba4j_plan *plan, int64_t *calls)
+     * }
+     */
+    public static FunctionDescriptor mamba4j_plan_size$descriptor() {
+        return mamba4j_plan_size.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_plan_size(const mamba4j_plan *plan, int64_t *calls)
+     * }
+     */
+    public static MethodHandle mamba4j_plan_size$handle() {
+        return mamba4j_plan_size.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_plan_size(const mamba4j_plan *plan, int64_t *calls)
+     * }
+     */
+    public static MemorySegment mamba4j_plan_size$address() {
+        return mamba4j_plan_size.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_plan_size(const mamba4j_plan *plan, int64_t *calls)
+     * }
+     */
+    public static int mamba4j_plan_size(MemorySegment plan, MemorySegment calls) {
+        var mh$ = mamba4j_plan_size.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mamba4j_plan_size", plan, calls);
+            }
+            return (int)mh$.invokeExact(plan, calls);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mamba4j_plan_destroy {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Mamba4jH.C_INT,
+            Mamba4jH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("mamba4j_plan_destroy");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_plan_destroy(mamba4j_plan *plan)
+     * }
+     */
+    public static FunctionDescriptor mamba4j_plan_destroy$descriptor() {
+        return mamba4j_plan_destroy.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_plan_destroy(mamba4j_plan *plan)
+     * }
+     */
+    public static MethodHandle mamba4j_plan_destroy$handle() {
+        return mamba4j_plan_destroy.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_plan_destroy(mamba4j_plan *plan)
+     * }
+     */
+    public static MemorySegment mamba4j_plan_destroy$address() {
+        return mamba4j_plan_destroy.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mamba4j_status mamba4j_plan_destroy(mamba4j_plan *plan)
+     * }
+     */
+    public static int mamba4j_plan_destroy(MemorySegment plan) {
+        var mh$ = mamba4j_plan_destroy.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mamba4j_plan_destroy", plan);
+            }
+            return (int)mh$.invokeExact(plan);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }
 

@@ -3,6 +3,7 @@ package io.github.mamba4j.runtime.model;
 import io.github.mamba4j.runtime.config.Mixer;
 import io.github.mamba4j.runtime.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import java.util.Map;
 
 /**
  * The kernels a model runs, with the semantics, layouts and strides of the C ABI
@@ -55,4 +56,23 @@ public interface Kernels {
 
     /** out[i,:] = table[ids[i],:]; an id outside [0, vocab) is an error naming it. */
     void embedding(int count, int[] ids, Tensor table, MemorySegment out, long outStride);
+
+    /**
+     * The kernel calls {@code calls} makes, recorded to be made again by {@link Replay#run}
+     * ({@link NativeKernels}: one native call for all of them), or null where these kernels
+     * cannot record. While recording, calls are checked and kept, not run; an int array
+     * among the keys of {@code inputs} (by identity) stands for the native int32 array
+     * mapped to it, which a replay reads as it is then. Any other int array is an error.
+     */
+    default Replay record(Map<int[], MemorySegment> inputs, Runnable calls) {
+        return null;
+    }
+
+    /** Recorded kernel calls: {@link #run} makes them again; closing frees them. */
+    interface Replay extends AutoCloseable {
+        void run();
+
+        @Override
+        void close();
+    }
 }

@@ -250,11 +250,34 @@ public final class Model implements AutoCloseable {
      * else the last token's [B, V].
      */
     float[] forward(Session session, int batch, int seqlen, int[] slots, int[] startPos, int[] ids, boolean allLogits) {
-        int D = config.hidden(), V = config.vocabSize(), rows = batch * seqlen;
-        for (int i = 0; i < rows; i++) // checked here so every backend reports it alike, before any state changes
+        requireVocabulary(ids, seqlen);
+        return logits(session, batch, seqlen, slots, startPos, ids, allLogits).toArray(ValueLayout.JAVA_FLOAT);
+    }
+
+    /**
+     * One decode step of B sequences (one token each): as {@link #forward}, through the
+     * session's recorded plan for B sequences where the kernels record (one native call for
+     * the whole step, see {@link DecodePlan}), else kernel by kernel.
+     */
+    float[] decode(Session session, int[] slots, int[] startPos, int[] ids) {
+        requireVocabulary(ids, 1);
+        DecodePlan plan = session.decodePlan(slots.length, () -> DecodePlan.record(this, session, slots, startPos, ids));
+        if (plan == null) return logits(session, slots.length, 1, slots, startPos, ids, false).toArray(ValueLayout.JAVA_FLOAT);
+        return plan.run(slots, startPos, ids);
+    }
+
+    // checked here so every backend reports it alike, before any state changes
+    private void requireVocabulary(int[] ids, int seqlen) {
+        int V = config.vocabSize();
+        for (int i = 0; i < ids.length; i++)
             if (ids[i] < 0 || ids[i] >= V)
                 throw new IllegalArgumentException("token id " + ids[i] + " at position " + i % seqlen + " is outside the "
                         + "vocabulary [0, " + V + ")");
+    }
+
+    /** The kernel calls of a forward call; the logits stay in the session's scratch until its next call. */
+    MemorySegment logits(Session session, int batch, int seqlen, int[] slots, int[] startPos, int[] ids, boolean allLogits) {
+        int D = config.hidden(), V = config.vocabSize(), rows = batch * seqlen;
         Scratch scratch = session.scratch();
         scratch.reset();
         Step step = new Step(kernels, scratch, batch, seqlen, slots, startPos);
@@ -273,7 +296,7 @@ public final class Model implements AutoCloseable {
         if (allLogits) kernels.matmul(rows, V, D, xn, D, lmHead, null, logits, V, false);
         else kernels.matmul(batch, V, D, xn.asSlice((long) (seqlen - 1) * D * Float.BYTES), (long) seqlen * D, lmHead, null,
                 logits, V, false);
-        return logits.toArray(ValueLayout.JAVA_FLOAT);
+        return logits;
     }
 
     @Override

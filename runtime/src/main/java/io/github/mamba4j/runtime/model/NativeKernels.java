@@ -9,6 +9,7 @@ import io.github.mamba4j.bindings.DType;
 import io.github.mamba4j.bindings.Embedding;
 import io.github.mamba4j.bindings.GatedRmsNorm;
 import io.github.mamba4j.bindings.Matmul;
+import io.github.mamba4j.bindings.Plan;
 import io.github.mamba4j.bindings.RmsNorm;
 import io.github.mamba4j.bindings.Rope;
 import io.github.mamba4j.bindings.SelectiveScan;
@@ -18,6 +19,8 @@ import io.github.mamba4j.runtime.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.IdentityHashMap;
+import java.util.Map;
 
 /**
  * {@link Kernels} on libmamba4j through the bindings' wrappers (a CPU context unless one is
@@ -27,6 +30,7 @@ import java.lang.foreign.ValueLayout;
 public final class NativeKernels implements Kernels, AutoCloseable {
     private final Context ctx;
     private final boolean owned;
+    private Map<int[], MemorySegment> recording; // while record() runs: the int arrays that stand for native inputs
 
     public NativeKernels() {
         this(Context.cpu(), true);
@@ -57,9 +61,18 @@ public final class NativeKernels implements Kernels, AutoCloseable {
     private static final ThreadLocal<MemorySegment[]> INTS = ThreadLocal.withInitial(
             () -> new MemorySegment[] {MemorySegment.NULL, MemorySegment.NULL});
 
-    /** values copied to the calling thread's int scratch number {@code which} (0 or 1): no allocation per call. */
-    private static MemorySegment ints(int which, int[] values) {
+    /**
+     * values copied to the calling thread's int scratch number {@code which} (0 or 1): no
+     * allocation per call; while recording, the native input that {@code values} stands for.
+     */
+    private MemorySegment ints(int which, int[] values) {
         if (values == null) return null;
+        if (recording != null) {
+            MemorySegment input = recording.get(values);
+            if (input == null) throw new IllegalStateException("a recorded kernel call got an int array that is not an input "
+                    + "of the recording (its values would be stale when replayed)");
+            return input;
+        }
         MemorySegment[] scratch = INTS.get();
         long bytes = (long) values.length * Integer.BYTES;
         if (scratch[which].byteSize() < bytes) scratch[which] = Arena.ofAuto().allocate(Math.max(bytes, 256), 64);
@@ -176,6 +189,29 @@ public final class NativeKernels implements Kernels, AutoCloseable {
     public void embedding(int count, int[] ids, Tensor table, MemorySegment out, long outStride) {
         requireContiguous("embedding", outStride, table.dim(1));
         new Embedding(count, table.dim(0), table.dim(1), type(table), DType.F32).run(ctx, ints(0, ids), table.data(), out);
+    }
+
+    /** A native {@link Plan} of the calls. */
+    @Override
+    public Replay record(Map<int[], MemorySegment> inputs, Runnable calls) {
+        recording = new IdentityHashMap<>(inputs);
+        Plan plan;
+        try {
+            plan = Plan.record(ctx, calls);
+        } finally {
+            recording = null;
+        }
+        return new Replay() {
+            @Override
+            public void run() {
+                plan.run(ctx);
+            }
+
+            @Override
+            public void close() {
+                plan.close();
+            }
+        };
     }
 
     @Override

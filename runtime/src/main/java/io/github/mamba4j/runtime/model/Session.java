@@ -2,6 +2,9 @@ package io.github.mamba4j.runtime.model;
 
 import java.lang.foreign.Arena;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * The caches of up to {@code maxSequences} sequences: for each SSM layer a conv state and
@@ -16,6 +19,8 @@ public final class Session implements AutoCloseable {
     private final int capacity;
     private final int[] length; // tokens seen per slot; -1 = free
     private final Scratch scratch = new Scratch(); // activations of a forward call, reused by the next
+    private final Map<Integer, DecodePlan> decodePlans = new HashMap<>(); // by batch size
+    private boolean recordDecode = true; // false: decode kernel by kernel (also once the kernels cannot record)
 
     /** The memory a session holds: constant SSM states, and KV bytes per token per sequence. */
     public record MemoryReport(long ssmStateBytes, long kvBytesPerToken, long kvBytesAllocated, int slots, int capacity) {
@@ -41,6 +46,31 @@ public final class Session implements AutoCloseable {
 
     Scratch scratch() {
         return scratch;
+    }
+
+    /**
+     * Decode steps run as recorded plans (the default: one native call per step where the
+     * model's kernels can record, see {@link DecodePlan}), or kernel by kernel ({@code
+     * false}: for comparison and debugging). The results are the same bit for bit.
+     */
+    public void recordDecodeSteps(boolean on) {
+        recordDecode = on;
+    }
+
+    int recordedPlans() {
+        return decodePlans.size();
+    }
+
+    /** The plan of a decode step of {@code batch} sequences, recorded on first use; null when off or not supported. */
+    DecodePlan decodePlan(int batch, Supplier<DecodePlan> record) {
+        if (!recordDecode) return null;
+        DecodePlan plan = decodePlans.get(batch);
+        if (plan == null) {
+            plan = record.get();
+            if (plan == null) recordDecode = false; // these kernels cannot record
+            else decodePlans.put(batch, plan);
+        }
+        return plan;
     }
 
     public Model model() {
@@ -113,7 +143,7 @@ public final class Session implements AutoCloseable {
             for (int j = 0; j < i; j++) if (seqs[j] == seqs[i]) throw new IllegalArgumentException("sequence " + seqs[i] + " twice");
             start[i] = length[seqs[i]];
         }
-        float[] flat = model.forward(this, seqs.length, 1, seqs.clone(), start, tokens.clone(), false);
+        float[] flat = model.decode(this, seqs.clone(), start, tokens.clone());
         for (int s : seqs) length[s]++;
         return split(flat, seqs.length);
     }
@@ -138,6 +168,8 @@ public final class Session implements AutoCloseable {
 
     @Override
     public void close() {
+        decodePlans.values().forEach(DecodePlan::close);
+        decodePlans.clear();
         if (arena.scope().isAlive()) arena.close();
     }
 }
