@@ -1,9 +1,7 @@
 package io.github.mamba4j.bindings;
 
 import io.github.mamba4j.bindings.generated.Mamba4jH;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * Where kernels run: the CPU, or one CUDA device with its stream. Kernel arguments are
@@ -12,16 +10,13 @@ import java.lang.foreign.ValueLayout;
  */
 public final class Context implements AutoCloseable {
     private final Backend backend;
-    private MemorySegment handle;
+    private final NativeHandle handle;
 
     private Context(Backend backend, int device) {
         NativeLibrary.load();
         this.backend = backend;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Native.check(Mamba4jH.mamba4j_context_create(backend.code(), device, out));
-            handle = out.get(ValueLayout.ADDRESS, 0);
-        }
+        handle = new NativeHandle("context", Native.created(out -> Mamba4jH.mamba4j_context_create(backend.code(), device, out)),
+                Mamba4jH::mamba4j_context_destroy);
     }
 
     public static Context cpu() {
@@ -42,15 +37,11 @@ public final class Context implements AutoCloseable {
     }
 
     MemorySegment handle() {
-        if (handle == null) throw new IllegalStateException("context is closed");
-        return handle;
+        return handle.get();
     }
 
     @Override
     public void close() {
-        if (handle == null) return;
-        MemorySegment h = handle;
-        handle = null;
-        Native.check(Mamba4jH.mamba4j_context_destroy(h));
+        handle.close();
     }
 }

@@ -19,20 +19,16 @@ import java.lang.foreign.ValueLayout;
  */
 public final class Event implements AutoCloseable {
     private final Context ctx;
-    private MemorySegment handle;
+    private final NativeHandle handle;
     private boolean recorded;
 
     private Event(Context ctx, MemorySegment handle) {
         this.ctx = ctx;
-        this.handle = handle;
+        this.handle = new NativeHandle("event", handle, Mamba4jH::mamba4j_event_destroy);
     }
 
     public static Event create(Context ctx) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Native.check(Mamba4jH.mamba4j_event_create(ctx.handle(), out));
-            return new Event(ctx, out.get(ValueLayout.ADDRESS, 0));
-        }
+        return new Event(ctx, Native.created(out -> Mamba4jH.mamba4j_event_create(ctx.handle(), out)));
     }
 
     public Context context() {
@@ -59,15 +55,11 @@ public final class Event implements AutoCloseable {
     }
 
     private MemorySegment handle() {
-        if (handle == null) throw new IllegalStateException("event is closed");
-        return handle;
+        return handle.get();
     }
 
     @Override
     public void close() {
-        if (handle == null) return;
-        MemorySegment h = handle;
-        handle = null;
-        Native.check(Mamba4jH.mamba4j_event_destroy(h));
+        handle.close();
     }
 }

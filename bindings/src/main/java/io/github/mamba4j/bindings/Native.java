@@ -4,6 +4,8 @@ import io.github.mamba4j.bindings.generated.Mamba4jH;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.function.ToIntFunction;
 
 /** The one place where native status codes become exceptions. */
 final class Native {
@@ -24,6 +26,15 @@ final class Native {
         MemorySegment a = ARGS.get().asSlice(0, layout.byteSize());
         a.fill((byte) 0);
         return a;
+    }
+
+    /** The pointer a native call writes to its out argument, e.g. {@code out -> mamba4j_event_create(ctx, out)}. */
+    static MemorySegment created(ToIntFunction<MemorySegment> call) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            check(call.applyAsInt(out));
+            return out.get(ValueLayout.ADDRESS, 0);
+        }
     }
 
     /** Throws {@link Mamba4jException} with the library's message when status is not OK. */

@@ -15,14 +15,14 @@ import java.lang.foreign.ValueLayout;
  * (its arena open) while the plan is used. Closing the plan frees it.
  */
 public final class Plan implements AutoCloseable {
-    private MemorySegment handle;
+    private final NativeHandle handle;
     private final long calls;
 
-    private Plan(MemorySegment handle) {
-        this.handle = handle;
+    private Plan(MemorySegment plan) {
+        handle = new NativeHandle("plan", plan, Mamba4jH::mamba4j_plan_destroy);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment n = arena.allocate(ValueLayout.JAVA_LONG);
-            Native.check(Mamba4jH.mamba4j_plan_size(handle, n));
+            Native.check(Mamba4jH.mamba4j_plan_size(plan, n));
             calls = n.get(ValueLayout.JAVA_LONG, 0);
         }
     }
@@ -40,16 +40,12 @@ public final class Plan implements AutoCloseable {
     }
 
     private static MemorySegment end(Context ctx) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Native.check(Mamba4jH.mamba4j_plan_end(ctx.handle(), out));
-            return out.get(ValueLayout.ADDRESS, 0);
-        }
+        return Native.created(out -> Mamba4jH.mamba4j_plan_end(ctx.handle(), out));
     }
 
     /** Runs the recorded calls on {@code ctx} (of the backend they were recorded on). */
     public void run(Context ctx) {
-        Native.check(Mamba4jH.mamba4j_plan_run(ctx.handle(), handle()));
+        Native.check(Mamba4jH.mamba4j_plan_run(ctx.handle(), handle.get()));
     }
 
     /** The number of recorded calls. */
@@ -57,16 +53,8 @@ public final class Plan implements AutoCloseable {
         return calls;
     }
 
-    private MemorySegment handle() {
-        if (handle == null) throw new IllegalStateException("plan is closed");
-        return handle;
-    }
-
     @Override
     public void close() {
-        if (handle == null) return;
-        MemorySegment h = handle;
-        handle = null;
-        Native.check(Mamba4jH.mamba4j_plan_destroy(h));
+        handle.close();
     }
 }
