@@ -4,25 +4,31 @@
 # one table: per case the median time, GB/s or GFLOP/s, and the fraction of the memory
 # read bandwidth measured in the same run (each bench measures it itself: see
 # native/bench/bench_common.h). Native only: no JDK needed.
-#   ci/bench-cpu.sh [--quick] [--models]
+#   ci/bench-cpu.sh [--quick] [--models] [--llama-bench PATH]
 #     --quick: smaller buffers, fewer repetitions
 #     --models: then also time whole models (random bf16 weights of real shapes: Mamba-1
 #               130m, Mamba-2 130m, hybrid M-M*-M-M-M*-, SmolLM2-135M-like Llama) through the
 #               Java runtime at 2 threads (bin/mamba4j bench-models; needs a JDK >= 25)
+#     --llama-bench PATH: with --models, time llama.cpp's llama-bench (built by you) on the
+#               same weights as GGUF, runs alternated with ours, and print the ratios
 # Environment: MAMBA4J_SIMD=scalar|avx2|avx512 lowers the SIMD level, as for the library.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="$ROOT/build/bench"
 args=()
 models=0
-for a in "$@"; do
-  case "$a" in
+peer=()
+while [ $# -gt 0 ]; do
+  case "$1" in
     --quick) args+=(--quick) ;;
     --models) models=1 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
-    *) echo "unknown option: $a (see --help)" >&2; exit 2 ;;
+    --llama-bench) [ $# -ge 2 ] || { echo "--llama-bench needs a path" >&2; exit 2; }; peer=(--llama-bench "$2"); shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
+  shift
 done
+if [ ${#peer[@]} -gt 0 ] && [ "$models" = 0 ]; then echo "--llama-bench needs --models" >&2; exit 2; fi
 
 cmake -S "$ROOT/native" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DMAMBA4J_CUDA=OFF -DMAMBA4J_TESTS=OFF >/dev/null
 cmake --build "$BUILD" -j"$(nproc)" >/dev/null
@@ -42,8 +48,8 @@ for b in "${benches[@]}"; do
   fi
 done
 if [ "$models" = 1 ]; then
-  if [ "${#args[@]}" -gt 0 ]; then "$ROOT/bin/mamba4j" bench-models --threads 2 --runs 1 --prompt 128 --generate 32 || status=$?
-  else "$ROOT/bin/mamba4j" bench-models --threads 2 --runs 3 || status=$?; fi
+  if [ "${#args[@]}" -gt 0 ]; then "$ROOT/bin/mamba4j" bench-models --threads 2 --runs 1 --prompt 128 --generate 32 "${peer[@]}" || status=$?
+  else "$ROOT/bin/mamba4j" bench-models --threads 2 --runs 5 "${peer[@]}" || status=$?; fi
 fi
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 exit $status
