@@ -46,6 +46,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--llama-bench", paramLabel = "PATH",
             description = "llama.cpp's llama-bench executable: time the same weights (as GGUF) with it, runs alternated with ours")
     Path llamaBench;
+    @Option(names = "--kernel-by-kernel",
+            description = "also time decode kernel by kernel (no recorded plan), runs alternated with the planned ones")
+    boolean kernelByKernel;
     @Option(names = "--keep", paramLabel = "DIR",
             description = "write the random checkpoints (and GGUF files) into DIR and keep them; default: a temporary folder, deleted")
     Path keep;
@@ -99,74 +102,95 @@ final class BenchCommand implements Callable<Integer> {
         Path dir = keep != null ? Files.createDirectories(keep) : Files.createTempDirectory("mamba4j-bench");
         System.out.printf("# whole models, random bf16 weights, %d threads, prompt %d, generate %d, median of %d runs;"
                 + " memory: read bandwidth probed before and after each run's generation%n", threads, prompt, generate, runs);
-        String peerColumns = llamaBench == null ? "" : " llama.cpp prompt tok/s | llama.cpp gen tok/s | prompt ratio | gen ratio |";
-        System.out.println("| model | params | prompt tok/s | gen tok/s | weight MB/token | memory GB/s | gen / floor |" + peerColumns);
-        System.out.println("|---|---|---|---|---|---|---|" + (llamaBench == null ? "" : "---|---|---|---|"));
+        System.out.println("| model | params | prompt tok/s | gen tok/s | weight MB/token | memory GB/s | gen / floor |"
+                + (kernelByKernel ? " gen tok/s kernel by kernel | plan speedup |" : "")
+                + (llamaBench == null ? "" : " llama.cpp prompt tok/s | llama.cpp gen tok/s | prompt ratio | gen ratio |"));
+        System.out.println("|---|---|---|---|---|---|---|" + (kernelByKernel ? "---|---|" : "") + (llamaBench == null ? "" : "---|---|---|---|"));
         try (ReadProbe probe = new ReadProbe(threads)) {
             for (Shape shape : SHAPES) {
                 if (only != null && !only.contains(shape.name())) continue;
                 Path m = dir.resolve(shape.name());
-                long params = RandomCheckpoint.write(m, shape.config());
-                Path gguf = m.resolve(shape.name() + ".gguf");
-                if (llamaBench != null) {
-                    System.err.printf("%s: writing %s for llama-bench%n", shape.name(), gguf);
-                    LlamaCppPeer.writeGguf(m, gguf);
-                }
-                Map<String, long[]> nanos = new java.util.TreeMap<>();
-                var nativeKernels = new io.github.mamba4j.runtime.model.NativeKernels();
-                try (nativeKernels; Model model = profile ? Model.load(m, timed(nativeKernels, nanos)) : Model.load(m, nativeKernels);
-                     Session session = model.newSession(1, prompt + generate + 1)) {
-                    int[] ids = IntStream.range(0, prompt).map(i -> (i * 7919 + 13) % (int) shape.vocab()).toArray();
-                    long bytesPerToken = RandomCheckpoint.matrixBytes(m);
-                    double[] promptRate = new double[runs], genRate = new double[runs], bandwidth = new double[runs],
-                            ofFloor = new double[runs], promptRatio = new double[runs], genRatio = new double[runs];
-                    LlamaCppPeer.Rates[] peer = new LlamaCppPeer.Rates[runs];
-                    // one untimed pass first: the JIT compiles the decode path while it runs (its
-                    // compiler threads then compete with the kernels' threads for the cores)
-                    for (int r = -1; r < runs; r++) {
-                        int seq = session.join();
-                        long t0 = System.nanoTime();
-                        session.prefill(seq, ids);
-                        long t1 = System.nanoTime();
-                        double before = probe.read();
-                        long t2 = System.nanoTime();
-                        int token = 1;
-                        for (int g = 0; g < generate; g++)
-                            token = argmax(session.decode(new int[] {seq}, new int[] {token})[0]);
-                        long t3 = System.nanoTime();
-                        double after = probe.read();
-                        if (profile && r == 0) {
-                            nanos.forEach((k, v) -> System.out.printf("#   %-14s %8.1f ms in %d calls%n", k, v[0] / 1e6, v[1]));
-                            nanos.clear();
-                        }
-                        session.leave(seq);
-                        if (r < 0) continue;
-                        promptRate[r] = prompt / ((t1 - t0) / 1e9);
-                        genRate[r] = generate / ((t3 - t2) / 1e9);
-                        bandwidth[r] = Math.max(before, after); // the higher: the stricter floor
-                        ofFloor[r] = genRate[r] * bytesPerToken / bandwidth[r];
-                        if (llamaBench != null) {
-                            System.err.printf("%s: llama-bench run %d of %d%n", shape.name(), r + 1, runs);
-                            peer[r] = LlamaCppPeer.run(llamaBench, gguf, threads, prompt, generate, m.resolve("llama-bench.log"));
-                            promptRatio[r] = promptRate[r] / peer[r].prompt();
-                            genRatio[r] = genRate[r] / peer[r].gen();
-                        }
-                    }
-                    System.out.printf("| %s | %.0fM | %.0f | %.1f | %.0f | %.1f | %.0f%% |", shape.name(), params / 1e6,
-                            median(promptRate), median(genRate), bytesPerToken / 1e6, median(bandwidth) / 1e9,
-                            100 * median(ofFloor));
-                    if (llamaBench != null)
-                        System.out.printf(" %.0f | %.1f | %.2f | %.2f |", median(Arrays.stream(peer).mapToDouble(LlamaCppPeer.Rates::prompt).toArray()),
-                                median(Arrays.stream(peer).mapToDouble(LlamaCppPeer.Rates::gen).toArray()), median(promptRatio),
-                                median(genRatio));
-                    System.out.println();
-                }
+                bench(shape, m, probe);
                 if (keep == null) deleteTree(m);
             }
         } finally {
             if (keep == null) deleteTree(dir);
         }
         return 0;
+    }
+
+    /** One timed run: its prompt and generation rates, and the read bandwidth probed around the generation. */
+    record Run(double prompt, double gen, double bandwidth) {}
+
+    /** Writes the shape's checkpoint into {@code m}, runs it {@code runs} times (and its peers), prints its row. */
+    private void bench(Shape shape, Path m, ReadProbe probe) throws IOException {
+        long params = RandomCheckpoint.write(m, shape.config());
+        Path gguf = m.resolve(shape.name() + ".gguf");
+        if (llamaBench != null) {
+            System.err.printf("%s: writing %s for llama-bench%n", shape.name(), gguf);
+            LlamaCppPeer.writeGguf(m, gguf);
+        }
+        Map<String, long[]> nanos = new java.util.TreeMap<>();
+        var nativeKernels = new io.github.mamba4j.runtime.model.NativeKernels();
+        try (nativeKernels; Model model = profile ? Model.load(m, timed(nativeKernels, nanos)) : Model.load(m, nativeKernels);
+             Session session = model.newSession(1, prompt + generate + 1)) {
+            int[] ids = IntStream.range(0, prompt).map(i -> (i * 7919 + 13) % (int) shape.vocab()).toArray();
+            long bytesPerToken = RandomCheckpoint.matrixBytes(m);
+            Run[] ours = new Run[runs], kernels = new Run[runs];
+            LlamaCppPeer.Rates[] peer = new LlamaCppPeer.Rates[runs];
+            // one untimed run first: the JIT compiles the decode path while it runs (its
+            // compiler threads then compete with the kernels' threads for the cores)
+            timed(session, ids, probe);
+            nanos.clear();
+            for (int r = 0; r < runs; r++) {
+                ours[r] = timed(session, ids, probe);
+                if (profile && r == 0)
+                    nanos.forEach((k, v) -> System.out.printf("#   %-14s %8.1f ms in %d calls%n", k, v[0] / 1e6, v[1]));
+                if (kernelByKernel) { // alternated with the plan runs, in the same process
+                    session.recordDecodeSteps(false);
+                    kernels[r] = timed(session, ids, probe);
+                    session.recordDecodeSteps(true);
+                }
+                if (llamaBench != null) {
+                    System.err.printf("%s: llama-bench run %d of %d%n", shape.name(), r + 1, runs);
+                    peer[r] = LlamaCppPeer.run(llamaBench, gguf, threads, prompt, generate, m.resolve("llama-bench.log"));
+                }
+            }
+            System.out.printf("| %s | %.0fM | %.0f | %.1f | %.0f | %.1f | %.0f%% |", shape.name(), params / 1e6,
+                    median(ours, Run::prompt), median(ours, Run::gen), bytesPerToken / 1e6, median(ours, Run::bandwidth) / 1e9,
+                    100 * median(ours, r -> r.gen() * bytesPerToken / r.bandwidth()));
+            if (kernelByKernel) {
+                double[] speedup = IntStream.range(0, runs).mapToDouble(r -> ours[r].gen() / kernels[r].gen()).toArray();
+                System.out.printf(" %.1f | %.2f |", median(kernels, Run::gen), median(speedup));
+            }
+            if (llamaBench != null) {
+                double[] promptRatio = IntStream.range(0, runs).mapToDouble(r -> ours[r].prompt() / peer[r].prompt()).toArray();
+                double[] genRatio = IntStream.range(0, runs).mapToDouble(r -> ours[r].gen() / peer[r].gen()).toArray();
+                System.out.printf(" %.0f | %.1f | %.2f | %.2f |", median(peer, LlamaCppPeer.Rates::prompt),
+                        median(peer, LlamaCppPeer.Rates::gen), median(promptRatio), median(genRatio));
+            }
+            System.out.println();
+        }
+    }
+
+    /** A sequence of {@code ids} prefilled, then {@code generate} greedy decode steps; the probe right before and after them. */
+    private Run timed(Session session, int[] ids, ReadProbe probe) {
+        int seq = session.join();
+        long t0 = System.nanoTime();
+        session.prefill(seq, ids);
+        long t1 = System.nanoTime();
+        double before = probe.read();
+        long t2 = System.nanoTime();
+        int token = 1;
+        for (int g = 0; g < generate; g++) token = argmax(session.decode(new int[] {seq}, new int[] {token})[0]);
+        long t3 = System.nanoTime();
+        double after = probe.read();
+        session.leave(seq);
+        return new Run(ids.length / ((t1 - t0) / 1e9), generate / ((t3 - t2) / 1e9), Math.max(before, after)); // the higher: the stricter floor
+    }
+
+    static <T> double median(T[] runs, java.util.function.ToDoubleFunction<T> value) {
+        return median(Arrays.stream(runs).mapToDouble(value).toArray());
     }
 
     static int argmax(float[] v) {

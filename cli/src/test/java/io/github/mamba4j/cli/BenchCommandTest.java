@@ -38,6 +38,19 @@ class BenchCommandTest {
         assertTrue(cells[7].strip().endsWith("%") && Double.parseDouble(cells[7].strip().replace("%", "")) > 0, cells[7]);
     }
 
+    @Test
+    void comparesPlannedDecodeWithKernelByKernel() {
+        CliTest.Run r = CliTest.run("bench-models", "--only", "hybrid", "--runs", "1", "--prompt", "8", "--generate", "4",
+                "--kernel-by-kernel");
+        assertEquals(0, r.status(), r.err());
+        String[] cells = r.out().lines().filter(l -> l.startsWith("| hybrid |")).findFirst().orElseThrow().split("\\|");
+        // ... | gen / floor | gen tok/s kernel by kernel | plan speedup |
+        assertEquals(10, cells.length, r.out());
+        double planned = Double.parseDouble(cells[4].strip()), kernels = Double.parseDouble(cells[8].strip());
+        assertTrue(kernels > 0, r.out());
+        assertEquals(planned / kernels, Double.parseDouble(cells[9].strip()), 0.01 * planned / kernels + 0.01, r.out());
+    }
+
     /**
      * A stand-in for llama.cpp's llama-bench: checks that it is given a GGUF file, the thread
      * count and, for generation, the prompt as depth, then prints CSV rows as llama-bench does.
