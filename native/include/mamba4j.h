@@ -426,7 +426,8 @@ MAMBA4J_API mamba4j_status mamba4j_sample(mamba4j_context* ctx, const mamba4j_sa
  * changes a step's inputs (token ids, positions, slots) by writing that memory, and that
  * memory must stay allocated while the plan is used. Other functions (memory, events)
  * are not recorded: they run at once. A plan runs on any context of the backend it was
- * recorded on. */
+ * recorded on. A context records the calls of every thread that uses it: record on a
+ * context no other thread uses meanwhile (contexts are not thread-safe anyway). */
 typedef struct mamba4j_plan mamba4j_plan;
 MAMBA4J_API mamba4j_status mamba4j_plan_begin(mamba4j_context* ctx);
 /* Ends the recording; *out receives the plan (free it with mamba4j_plan_destroy). */

@@ -23,7 +23,8 @@ import java.util.function.BiConsumer;
  * adjacent in the file, see {@link Projection}), the few converted once at load (per-channel
  * vectors and biases to fp32; output projections scaled by a residual multiplier), and the
  * list of pre-norm residual blocks. AutoCloseable: closing unmaps the checkpoint and frees
- * the converted tensors.
+ * the converted tensors. A model and its sessions are used by one thread at a time: they
+ * share the model's kernels and their native context, which is not thread-safe.
  */
 public final class Model implements AutoCloseable {
     private final ModelConfig config;
