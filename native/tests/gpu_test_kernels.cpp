@@ -768,6 +768,39 @@ static void test_attention() {
 
 // ============================================================== RMSNorm (C ABI, CPU vs CUDA)
 
+// A plan of CUDA calls (mamba4j_plan_*): recording queues nothing; each run queues the same
+// calls as the direct ones (RMSNorm with its in-place residual add, so every run changes its
+// own input), and the results are the same bit for bit.
+static void test_plan() {
+    const int64_t rows = 3, dim = 512;
+    const std::vector<float> res0 = normal(size_t(rows * dim));
+    Tensor x = Tensor::input(normal(size_t(rows * dim)), MAMBA4J_F32);
+    Tensor w = Tensor::input(uniform(size_t(dim), 0.5f, 1.5f), MAMBA4J_F32);
+    Tensor res_plan = Tensor::input(res0, MAMBA4J_F32), res_direct = Tensor::input(res0, MAMBA4J_F32);
+    Tensor y_plan = Tensor::output(size_t(rows * dim), MAMBA4J_F32), y_direct = Tensor::output(size_t(rows * dim), MAMBA4J_F32);
+    mamba4j_rmsnorm_args a{};
+    a.rows = rows; a.dim = dim; a.dtype = a.weight_dtype = MAMBA4J_F32; a.x_stride = a.residual_stride = a.y_stride = dim;
+    a.eps = 1e-6f; a.x = x.d(); a.w = w.d();
+    mamba4j_rmsnorm_args direct = a;
+    a.residual = static_cast<float*>(res_plan.d()); a.y = y_plan.d();
+    direct.residual = static_cast<float*>(res_direct.d()); direct.y = y_direct.d();
+    mamba4j_plan* plan = nullptr;
+    expect_ok(mamba4j_plan_begin(g_gpu), "plan_begin");
+    expect_ok(mamba4j_rmsnorm(g_gpu, &a), "rmsnorm recorded");
+    expect_ok(mamba4j_plan_end(g_gpu, &plan), "plan_end");
+    ok_or_die(mamba4j_synchronize(g_gpu), "synchronize");
+    check_close("plan: recording queued nothing", "residual as uploaded", res_plan, res0, 0.0);
+    for (int run = 0; run < 3; run++) {
+        expect_ok(mamba4j_plan_run(g_gpu, plan), "plan_run");
+        expect_ok(mamba4j_rmsnorm(g_gpu, &direct), "rmsnorm direct");
+    }
+    ok_or_die(mamba4j_synchronize(g_gpu), "synchronize");
+    bool guards = false;
+    check_close("plan: 3 runs = 3 direct calls", "residual", res_plan, res_direct.get(&guards), 0.0);
+    check_close("plan: 3 runs = 3 direct calls", "y", y_plan, y_direct.get(&guards), 0.0);
+    expect_ok(mamba4j_plan_destroy(plan), "plan_destroy");
+}
+
 static void test_rmsnorm() {
     const int64_t rows = 7, dim = 1000;
     for (mamba4j_dtype dt : {MAMBA4J_F32, MAMBA4J_BF16}) {
@@ -1488,6 +1521,7 @@ int main(int argc, char** argv) {
         if (want("rope")) test_rope();
         if (want("sample")) test_sample();
         if (want("matmul")) test_matmul(argv[0]);
+        if (want("plan")) test_plan();
     }
     std::printf("elapsed %.1f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     mamba4j_context_destroy(g_gpu);
