@@ -158,6 +158,13 @@ void case_bad_args() {
     bad.batch = 2;
     bad.state_slots = slots;
     expect_error(mamba4j_conv1d(ctx, &bad), MAMBA4J_ERR_INVALID_ARGUMENT, "twice", "duplicate slots");
+    std::vector<int32_t> many(100);  // past 64 rows the check sorts a copy
+    for (int32_t i = 0; i < 100; i++) many[size_t(i)] = i;
+    many[97] = 3;
+    bad = good;
+    bad.batch = 100;
+    bad.state_slots = many.data();
+    expect_error(mamba4j_conv1d(ctx, &bad), MAMBA4J_ERR_INVALID_ARGUMENT, "holds slot 3 twice", "duplicate slots, 100 rows");
     bad = good;
     bad.conv_state = nullptr;
     bad.state_slots = slots;

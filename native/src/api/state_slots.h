@@ -12,15 +12,22 @@ namespace mamba4j {
 
 inline void require_state_slots(const int32_t* slots, int64_t batch) {
     if (slots == nullptr) return;
-    std::vector<int32_t> sorted(slots, slots + batch);
     for (int64_t b = 0; b < batch; b++)
         if (slots[b] < 0)
             fail(MAMBA4J_ERR_INVALID_ARGUMENT, "state_slots[%lld] = %d is negative", (long long)b, slots[b]);
+    auto twice = [](int32_t slot) {
+        fail(MAMBA4J_ERR_INVALID_ARGUMENT, "state_slots holds slot %d twice (rows would race on one state)", slot);
+    };
+    if (batch <= 64) {  // a decode step's few rows: pairwise, no allocation on the per-token path
+        for (int64_t b = 1; b < batch; b++)
+            for (int64_t c = 0; c < b; c++)
+                if (slots[b] == slots[c]) twice(slots[b]);
+        return;
+    }
+    std::vector<int32_t> sorted(slots, slots + batch);
     std::sort(sorted.begin(), sorted.end());
     for (size_t i = 1; i < sorted.size(); i++)
-        if (sorted[i] == sorted[i - 1])
-            fail(MAMBA4J_ERR_INVALID_ARGUMENT, "state_slots holds slot %d twice (rows would race on one state)",
-                 sorted[i]);
+        if (sorted[i] == sorted[i - 1]) twice(sorted[i]);
 }
 
 // Extent in elements of the state tensor [slots, per_slot] that the call touches.
