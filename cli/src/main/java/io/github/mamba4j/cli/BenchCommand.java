@@ -140,15 +140,15 @@ final class BenchCommand implements Callable<Integer> {
             LlamaCppPeer.Rates[] peer = new LlamaCppPeer.Rates[runs];
             // one untimed run first: the JIT compiles the decode path while it runs (its
             // compiler threads then compete with the kernels' threads for the cores)
-            timed(session, ids, probe);
+            run(session, ids, probe);
             nanos.clear();
             for (int r = 0; r < runs; r++) {
-                ours[r] = timed(session, ids, probe);
+                ours[r] = run(session, ids, probe);
                 if (profile && r == 0)
                     nanos.forEach((k, v) -> System.out.printf("#   %-14s %8.1f ms in %d calls%n", k, v[0] / 1e6, v[1]));
                 if (kernelByKernel) { // alternated with the plan runs, in the same process
                     session.recordDecodeSteps(false);
-                    kernels[r] = timed(session, ids, probe);
+                    kernels[r] = run(session, ids, probe);
                     session.recordDecodeSteps(true);
                 }
                 if (llamaBench != null) {
@@ -174,7 +174,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** A sequence of {@code ids} prefilled, then {@code generate} greedy decode steps; the probe right before and after them. */
-    private Run timed(Session session, int[] ids, ReadProbe probe) {
+    private Run run(Session session, int[] ids, ReadProbe probe) {
         int seq = session.join();
         long t0 = System.nanoTime();
         session.prefill(seq, ids);
